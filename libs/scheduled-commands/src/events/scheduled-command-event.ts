@@ -1,0 +1,19 @@
+import type { IEvent } from '@nestjs/cqrs';
+import type { ScheduledCommandEntry, ScheduledCommandMetadata } from '../store/scheduled-command-entry.js';
+
+/** Fields every lifecycle event carries. */
+export abstract class ScheduledCommandEvent implements IEvent {
+  /** The entry's id. */
+  readonly commandId: string;
+  /** The stable command name (`@ScheduledCommand(name)`). */
+  readonly commandType: string;
+  readonly correlationId: string | null;
+  readonly metadata: ScheduledCommandMetadata | null;
+
+  protected constructor(entry: Pick<ScheduledCommandEntry, 'id' | 'commandType' | 'correlationId' | 'metadata'>) {
+    this.commandId = entry.id;
+    this.commandType = entry.commandType;
+    this.correlationId = entry.correlationId;
+    this.metadata = entry.metadata;
+  }
+}

@@ -1,0 +1,33 @@
+export * from './clock.js';
+export * from './errors/index.js';
+export * from './events/index.js';
+export {
+  ScheduledCommand,
+  getScheduledCommandName,
+  CommandRegistry,
+} from './registry/index.js';
+export { SCHEDULED_COMMAND_METADATA, SCHEDULED_COMMANDS_TABLE } from './scheduled-commands.constants.js';
+export type { ScheduledCommandsModuleExtras } from './scheduled-commands.module-definition.js';
+export { SCHEDULED_COMMANDS_MODULE_OPTIONS } from './scheduled-commands.module-definition.js';
+export { ScheduledCommandsModule } from './scheduled-commands.module.js';
+export {
+  SCHEDULED_COMMANDS_DEFAULTS,
+  type RetentionOptions,
+  type ScheduledCommandsModuleOptions,
+} from './scheduled-commands.options.js';
+export {
+  CommandScheduler,
+  type ScheduleRequest,
+  type RetryOptions,
+  type RetryManyOptions,
+  type RequeueableStatus,
+} from './scheduling/command-scheduler.service.js';
+export type { ScheduleOptions } from './scheduling/schedule-options.js';
+export * from './store/index.js';
+export * from './store/in-memory/index.js';
+export * from './store/typeorm/index.js';
+export { CommandPoller } from './worker/command-poller.js';
+export {
+  getScheduledCommandContext,
+  type ScheduledCommandContext,
+} from './worker/scheduled-command-context.js';

@@ -1,0 +1,44 @@
+/** Builds error messages: every message names the field or the thing, and the value. */
+
+const show = (value: unknown): string => {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (typeof value === 'function') return `[function ${value.name || 'anonymous'}]`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+};
+
+export const messages = {
+  invalidOption: (field: string, value: unknown, expected: string) =>
+    `Invalid schedule option "${field}": ${show(value)} (expected ${expected}).`,
+  exclusiveOptions: (a: string, b: string) =>
+    `Invalid schedule options: "${a}" and "${b}" cannot both be set; give one of them.`,
+  invalidModuleOption: (field: string, value: unknown, expected: string) =>
+    `Invalid ScheduledCommandsModule option "${field}": ${show(value)} (expected ${expected}).`,
+  unregisteredCommand: (className: string) =>
+    `Cannot schedule ${className}: the class is not registered. Decorate it with @ScheduledCommand('a-stable-name').`,
+  notACommand: (value: unknown) =>
+    `Cannot schedule ${show(value)}: expected an instance of a class decorated with @ScheduledCommand(name).`,
+  invalidCommandName: (name: unknown) =>
+    `Invalid @ScheduledCommand name ${show(name)}: expected a non-empty string of at most 200 characters.`,
+  duplicateCommandName: (name: string, first: string, second: string) =>
+    `@ScheduledCommand name "${name}" is used by both ${first} and ${second}; names must be unique.`,
+  unserializable: (commandType: string, path: string, reason: string) =>
+    `Cannot store command "${commandType}": ${path} ${reason}.`,
+  unknownCommandType: (commandType: string) =>
+    `No class is registered under the command name "${commandType}" in this application; it can never run here.`,
+  corruptPayload: (commandType: string, reason: string) =>
+    `The stored payload of command "${commandType}" cannot be read: ${reason}.`,
+  unserializableResult: (commandType: string, reason: string) =>
+    `The result of command "${commandType}" cannot be stored as JSON: ${reason}.`,
+  invalidId: (id: unknown) => `Invalid scheduled command id ${show(id)}: expected a UUID string.`,
+  invalidFilter: (field: string, value: unknown, expected: string) =>
+    `Invalid filter "${field}": ${show(value)} (expected ${expected}).`,
+  commandTimeout: (ms: number) => `The command did not finish within commandTimeout (${ms} ms).`,
+  leaseLost: (workerId: string) =>
+    `The lease of worker ${workerId} ran out while the command was running (the instance stopped or lost the database).`,
+};

@@ -1,0 +1,57 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { Clock, SystemClock } from './clock.js';
+import { CommandExplorer } from './registry/command-explorer.js';
+import { CommandRegistry } from './registry/command-registry.js';
+import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from './scheduled-commands.constants.js';
+import {
+  ConfigurableScheduledCommandsModule,
+  SCHEDULED_COMMANDS_MODULE_OPTIONS,
+} from './scheduled-commands.module-definition.js';
+import {
+  resolveScheduledCommandsOptions,
+  type ResolvedScheduledCommandsOptions,
+  type ScheduledCommandsModuleOptions,
+} from './scheduled-commands.options.js';
+import { CommandScheduler } from './scheduling/command-scheduler.service.js';
+import { ScheduledCommandStore } from './store/scheduled-command-store.js';
+import { CommandPoller } from './worker/command-poller.js';
+import { CommandRunner } from './worker/command-runner.js';
+import { WorkerSignal } from './worker/worker-signal.js';
+
+/**
+ * Durable scheduled CQRS commands. Import once, next to `CqrsModule.forRoot()` and (for the default
+ * store) `TypeOrmModule.forRoot({ ..., autoLoadEntities: true })`:
+ *
+ * ```ts
+ * ScheduledCommandsModule.forRoot({ pollingInterval: 5_000, maxRetries: 3 })
+ * ScheduledCommandsModule.forRootAsync({ inject: [ConfigService], useFactory: (c) => ({ ... }) })
+ * ScheduledCommandsModule.forRoot({ store: MyStore })
+ * ```
+ *
+ * Provides (globally by default) `CommandScheduler`, `ScheduledCommandStore` and `CommandPoller`.
+ */
+@Module({
+  imports: [DiscoveryModule, ScheduleModule.forRoot()],
+  providers: [
+    {
+      provide: SCHEDULED_COMMANDS_RESOLVED_OPTIONS,
+      useFactory: (options: ScheduledCommandsModuleOptions) => resolveScheduledCommandsOptions(options),
+      inject: [SCHEDULED_COMMANDS_MODULE_OPTIONS],
+    },
+    {
+      provide: Clock,
+      useFactory: (options: ResolvedScheduledCommandsOptions) => options.clock ?? new SystemClock(),
+      inject: [SCHEDULED_COMMANDS_RESOLVED_OPTIONS],
+    },
+    CommandRegistry,
+    CommandExplorer,
+    WorkerSignal,
+    CommandRunner,
+    CommandPoller,
+    CommandScheduler,
+  ],
+  exports: [CommandScheduler, ScheduledCommandStore, CommandPoller, CommandRegistry, Clock],
+})
+export class ScheduledCommandsModule extends ConfigurableScheduledCommandsModule {}

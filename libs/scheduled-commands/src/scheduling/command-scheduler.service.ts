@@ -1,0 +1,266 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EventBus, type Command } from '@nestjs/cqrs';
+import {
+  ScheduledCommandCancelledEvent,
+  ScheduledCommandRequeuedEvent,
+  ScheduledCommandRescheduledEvent,
+} from '../events/index.js';
+import { InvalidScheduleOptionsError } from '../errors/index.js';
+import { CommandRegistry } from '../registry/command-registry.js';
+import { deserializeValue, serializeCommand } from '../registry/command-serializer.js';
+import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.constants.js';
+import { messages } from '../scheduled-commands.messages.js';
+import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
+import {
+  FINISHED_STATUSES,
+  ScheduledCommandStatus,
+  type FindOptions,
+  type FindResult,
+  type NewScheduledCommand,
+  type ScheduledCommandEntry,
+  type ScheduledCommandFilter,
+  type ScheduledCommandStatistics,
+  type ScheduleTime,
+} from '../store/scheduled-command-entry.js';
+import { ScheduledCommandStore } from '../store/scheduled-command-store.js';
+import { uuidv7 } from '../util/uuid.js';
+import { WorkerSignal } from '../worker/worker-signal.js';
+import {
+  assertCommandId,
+  normalizeFilter,
+  normalizeScheduleOptions,
+  normalizeScheduleTime,
+  normalizeStatuses,
+  validDate,
+  type ScheduleOptions,
+} from './schedule-options.js';
+
+/** One item of {@link CommandScheduler.scheduleMany}. */
+export interface ScheduleRequest {
+  command: object;
+  options?: ScheduleOptions;
+}
+
+/** Statuses `retry()` may requeue from. */
+export type RequeueableStatus = 'failed' | 'expired' | 'cancelled';
+
+/** Options of {@link CommandScheduler.retry} and {@link CommandScheduler.retryFailed}. */
+export interface RetryOptions {
+  /** Statuses that may be requeued. @default ['failed'] */
+  statuses?: RequeueableStatus[];
+}
+
+/** Options of {@link CommandScheduler.retryFailed}. */
+export interface RetryManyOptions extends RetryOptions {
+  /** Most entries requeued by this call. @default 1000 */
+  limit?: number;
+}
+
+const REQUEUEABLE: readonly ScheduledCommandStatus[] = ['failed', 'expired', 'cancelled'];
+
+/**
+ * The public API: schedule CQRS commands for later, cancel them, read their status and results, and
+ * manage them (reschedule, retry dead letters, find, statistics, purge).
+ *
+ * Every method that takes an id throws `InvalidCommandIdError` for a malformed id and answers
+ * `false`/`null`/`undefined` for a well-formed id that is unknown. Invalid options throw
+ * `InvalidScheduleOptionsError` and change nothing.
+ */
+@Injectable()
+export class CommandScheduler {
+  constructor(
+    private readonly store: ScheduledCommandStore,
+    private readonly registry: CommandRegistry,
+    private readonly eventBus: EventBus,
+    private readonly signal: WorkerSignal,
+    @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS) private readonly options: ResolvedScheduledCommandsOptions,
+  ) {}
+
+  /**
+   * Stores `command` to run at `options.scheduledFor`, after `options.delay`, or as soon as possible.
+   * @returns the entry's id (an existing live entry's id when its idempotency key matches).
+   * @throws UnregisteredCommandError when the command's class is not decorated with `@ScheduledCommand`.
+   * @throws InvalidScheduleOptionsError for an invalid option.
+   * @throws CommandSerializationError when a field cannot be stored as JSON.
+   */
+  async schedule(command: Command<unknown> | object, options?: ScheduleOptions): Promise<string> {
+    const entry = this.prepare(command, options);
+    const result = await this.store.schedule(entry);
+    if (result.created) this.signal.scheduled(entry.scheduledFor, entry.delay);
+    return result.id;
+  }
+
+  /**
+   * Schedules many commands in one store round-trip (where the store can), with the same validation and
+   * idempotency as {@link schedule}. Every item is validated before anything is stored: one invalid
+   * item stores nothing.
+   * @returns the ids, in input order.
+   */
+  async scheduleMany(requests: readonly ScheduleRequest[]): Promise<string[]> {
+    if (!Array.isArray(requests)) {
+      throw new InvalidScheduleOptionsError('requests', messages.invalidOption('requests', requests, 'an array'));
+    }
+    const entries = requests.map((r, i) => {
+      if (r === null || typeof r !== 'object' || !('command' in r)) {
+        throw new InvalidScheduleOptionsError(
+          `requests[${i}]`,
+          messages.invalidOption(`requests[${i}]`, r, 'an object { command, options? }'),
+        );
+      }
+      return this.prepare(r.command, r.options);
+    });
+    if (entries.length === 0) return [];
+    const results = await this.store.scheduleMany(entries);
+    let earliest: NewScheduledCommand | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      if (results[i].created && (earliest === undefined || (entries[i].delay ?? 0) < (earliest.delay ?? 0))) {
+        earliest = entries[i];
+      }
+    }
+    if (earliest) this.signal.scheduled(earliest.scheduledFor, earliest.delay);
+    return results.map((r) => r.id);
+  }
+
+  /**
+   * Cancels a command that is still pending (also one waiting for a retry) and publishes
+   * `ScheduledCommandCancelledEvent`.
+   * @returns `true` when it was cancelled; `false` when it is unknown or no longer pending.
+   */
+  async cancel(id: string): Promise<boolean> {
+    assertCommandId(id);
+    const entry = await this.store.cancel(id);
+    if (!entry) return false;
+    this.eventBus.publish(new ScheduledCommandCancelledEvent(entry));
+    return true;
+  }
+
+  /** The entry, or `null` when the id is unknown. */
+  async getStatus(id: string): Promise<ScheduledCommandEntry | null> {
+    assertCommandId(id);
+    return this.store.get(id);
+  }
+
+  /**
+   * The handler's return value (dates rebuilt) once the command is `completed`; `undefined` when the id is
+   * unknown, the command has not completed, or the handler returned nothing. Use {@link getStatus} to
+   * tell these apart.
+   */
+  async getResult<T = unknown>(id: string): Promise<T | undefined> {
+    assertCommandId(id);
+    const entry = await this.store.get(id);
+    if (!entry || entry.status !== ScheduledCommandStatus.Completed || entry.resultPayload === null) return undefined;
+    return deserializeValue(entry.resultPayload) as T;
+  }
+
+  /**
+   * Moves a pending command (also one waiting for a retry) to a new time, given as `{ scheduledFor }` or
+   * `{ delay }`; publishes `ScheduledCommandRescheduledEvent`. Its expiry time is unchanged.
+   * @returns `false` when it is unknown or no longer pending.
+   */
+  async reschedule(id: string, time: ScheduleTime): Promise<boolean> {
+    assertCommandId(id);
+    const entry = await this.store.reschedule(id, normalizeScheduleTime(time));
+    if (!entry) return false;
+    this.signal.scheduled(time.scheduledFor ?? null, time.delay ?? null);
+    this.eventBus.publish(new ScheduledCommandRescheduledEvent(entry));
+    return true;
+  }
+
+  /**
+   * Puts a dead-lettered command back to `pending`, due now, with a fresh retry budget; its previous
+   * error and attempt count are kept. With `statuses` it can also re-run expired or cancelled commands.
+   * Publishes `ScheduledCommandRequeuedEvent`.
+   * @returns `false` when it is unknown, not in one of those statuses, or another live entry holds its
+   *   idempotency key.
+   */
+  async retry(id: string, options: RetryOptions = {}): Promise<boolean> {
+    assertCommandId(id);
+    const statuses = this.requeueStatuses(options.statuses);
+    const before = await this.store.get(id);
+    if (!before || !statuses.includes(before.status)) return false;
+    const entry = await this.store.requeue(id, [before.status]);
+    if (!entry) return false;
+    this.signal.scheduled(null, 0);
+    this.eventBus.publish(new ScheduledCommandRequeuedEvent(entry, before.status));
+    return true;
+  }
+
+  /**
+   * {@link retry} for every dead-lettered command matching `filter` (at most `limit`).
+   * @returns the ids requeued.
+   */
+  async retryFailed(filter?: Omit<ScheduledCommandFilter, 'status'>, options: RetryManyOptions = {}): Promise<string[]> {
+    const f = normalizeFilter(filter);
+    if (f.status !== undefined) {
+      throw new InvalidScheduleOptionsError('status', messages.invalidFilter('status', f.status, 'options.statuses instead'));
+    }
+    const statuses = this.requeueStatuses(options.statuses);
+    const limit = options.limit ?? 1000;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
+      throw new InvalidScheduleOptionsError('limit', messages.invalidOption('limit', limit, 'an integer from 1 to 100000'));
+    }
+    const ids: string[] = [];
+    for (const status of statuses) {
+      if (ids.length >= limit) break;
+      const entries = await this.store.requeueMany(f, [status], limit - ids.length);
+      for (const entry of entries) {
+        ids.push(entry.id);
+        this.eventBus.publish(new ScheduledCommandRequeuedEvent(entry, status));
+      }
+    }
+    if (ids.length > 0) this.signal.scheduled(null, 0);
+    return ids;
+  }
+
+  /** A page of entries matching `filter`, newest first by default (see `FindOptions`). */
+  async find(filter?: ScheduledCommandFilter, options?: FindOptions): Promise<FindResult> {
+    return this.store.find(normalizeFilter(filter), options);
+  }
+
+  /** Counts per status, total, oldest pending due time, entries waiting for a retry and the due backlog. */
+  async getStatistics(): Promise<ScheduledCommandStatistics> {
+    return this.store.getStatistics();
+  }
+
+  /**
+   * Deletes finished entries that finished before `olderThan` (in batches, until none is left).
+   * @param statuses finished statuses to purge. @default every finished status
+   * @returns how many entries were deleted.
+   */
+  async purge(olderThan: Date, statuses: ScheduledCommandStatus[] = [...FINISHED_STATUSES]): Promise<number> {
+    validDate('olderThan', olderThan);
+    const list = normalizeStatuses('statuses', statuses);
+    for (const s of list) {
+      if (!FINISHED_STATUSES.includes(s)) {
+        throw new InvalidScheduleOptionsError('statuses', messages.invalidFilter('statuses', s, FINISHED_STATUSES.join(', ')));
+      }
+    }
+    let total = 0;
+    for (;;) {
+      const deleted = await this.store.purge({ olderThan, statuses: list, limit: 1000 });
+      total += deleted;
+      if (deleted < 1000) return total;
+    }
+  }
+
+  private requeueStatuses(statuses: unknown = ['failed']): ScheduledCommandStatus[] {
+    const list = normalizeStatuses('statuses', statuses);
+    for (const s of list) {
+      if (!REQUEUEABLE.includes(s)) {
+        throw new InvalidScheduleOptionsError('statuses', messages.invalidFilter('statuses', s, REQUEUEABLE.join(', ')));
+      }
+    }
+    return list;
+  }
+
+  private prepare(command: object, options: ScheduleOptions | undefined): NewScheduledCommand {
+    const commandType = this.registry.nameOf(command);
+    const o = normalizeScheduleOptions(options, this.options.maxRetries, (command as { idempotencyKey?: unknown }).idempotencyKey);
+    return {
+      id: uuidv7(),
+      commandType,
+      payload: serializeCommand(commandType, command),
+      ...o,
+    };
+  }
+}

@@ -1,0 +1,220 @@
+import { InvalidCommandIdError, InvalidScheduleOptionsError } from '../errors/index.js';
+import { MAX_DURATION } from '../scheduled-commands.options.js';
+import { messages } from '../scheduled-commands.messages.js';
+import {
+  SCHEDULED_COMMAND_STATUSES,
+  type ScheduledCommandFilter,
+  type ScheduledCommandMetadata,
+  type ScheduledCommandStatus,
+  type ScheduleTime,
+} from '../store/scheduled-command-entry.js';
+import { isUuid } from '../util/uuid.js';
+
+/** Options of `CommandScheduler.schedule()`. Durations are milliseconds. */
+export interface ScheduleOptions {
+  /** Run at this time (a valid `Date`). Exclusive with `delay`. @default now */
+  scheduledFor?: Date;
+  /** Run after this many milliseconds. Exclusive with `scheduledFor`. @default 0 */
+  delay?: number;
+  /** Higher runs first; an integer. @default 0 */
+  priority?: number;
+  /** Retries after the first attempt. @default the module's `maxRetries` (3) */
+  maxRetries?: number;
+  /** The command expires (never runs) if not started within this long after its due time. @default never */
+  expiresAfter?: number;
+  /** Free-form id tying the command to a request, saga or conversation; carried by every event. */
+  correlationId?: string;
+  /** String key/value pairs for tracking; carried by every event. */
+  metadata?: ScheduledCommandMetadata;
+  /**
+   * While an entry with this key is pending or processing, scheduling again with it returns that entry's
+   * id and stores nothing. @default the command's own `idempotencyKey` property, if it has one
+   */
+  idempotencyKey?: string;
+}
+
+/** A validated, normalised {@link ScheduleOptions}. */
+export interface NormalizedScheduleOptions {
+  scheduledFor: Date | null;
+  delay: number | null;
+  priority: number;
+  maxRetries: number;
+  expiresAfter: number | null;
+  correlationId: string | null;
+  metadata: ScheduledCommandMetadata | null;
+  idempotencyKey: string | null;
+}
+
+const OPTION_KEYS = new Set([
+  'scheduledFor',
+  'delay',
+  'priority',
+  'maxRetries',
+  'expiresAfter',
+  'correlationId',
+  'metadata',
+  'idempotencyKey',
+]);
+const MAX_TEXT = 500;
+const INT32_MAX = 2_147_483_647;
+
+const invalid = (field: string, value: unknown, expected: string): never => {
+  throw new InvalidScheduleOptionsError(field, messages.invalidOption(field, value, expected));
+};
+
+/** A valid `Date`. */
+export function validDate(field: string, value: unknown): Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) invalid(field, value, 'a valid Date');
+  return value as Date;
+}
+
+/** A duration: a finite number of milliseconds, >= 0, rounded to whole milliseconds. */
+export function duration(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DURATION) {
+    invalid(field, value, `a number of milliseconds from 0 to ${MAX_DURATION}`);
+  }
+  return Math.round(value as number);
+}
+
+function text(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '' || value.length > MAX_TEXT) {
+    invalid(field, value, `a non-empty string of at most ${MAX_TEXT} characters`);
+  }
+  return value as string;
+}
+
+function plainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Validates and normalises schedule options; `commandKey` is the command's own `idempotencyKey`.
+ * @throws InvalidScheduleOptionsError naming the first invalid field.
+ */
+export function normalizeScheduleOptions(
+  options: ScheduleOptions | undefined,
+  defaultMaxRetries: number,
+  commandKey: unknown,
+): NormalizedScheduleOptions {
+  const o: ScheduleOptions = options ?? {};
+  if (!plainObject(options ?? {})) invalid('options', o, 'an object');
+  for (const key of Object.keys(o)) {
+    if (!OPTION_KEYS.has(key)) invalid(key, (o as Record<string, unknown>)[key], `one of the options ${[...OPTION_KEYS].join(', ')}`);
+  }
+  if (o.scheduledFor !== undefined && o.delay !== undefined) {
+    throw new InvalidScheduleOptionsError('scheduledFor', messages.exclusiveOptions('scheduledFor', 'delay'));
+  }
+  const priority: number = o.priority ?? 0;
+  if (!Number.isInteger(priority) || Math.abs(priority) > INT32_MAX) {
+    invalid('priority', priority, `an integer from -${INT32_MAX} to ${INT32_MAX}`);
+  }
+  const maxRetries: number = o.maxRetries ?? defaultMaxRetries;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 1000) {
+    invalid('maxRetries', maxRetries, 'an integer from 0 to 1000');
+  }
+  let metadata: ScheduledCommandMetadata | null = null;
+  if (o.metadata !== undefined && o.metadata !== null) {
+    if (!plainObject(o.metadata)) invalid('metadata', o.metadata, 'an object of string values');
+    metadata = {};
+    for (const [key, value] of Object.entries(o.metadata)) {
+      if (typeof value !== 'string') invalid(`metadata.${key}`, value, 'a string');
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype' || key === '') {
+        invalid('metadata', key, 'keys other than "", __proto__, constructor and prototype');
+      }
+      metadata[key] = value;
+    }
+  }
+  let idempotencyKey: string | null = null;
+  if (o.idempotencyKey !== undefined) idempotencyKey = text('idempotencyKey', o.idempotencyKey);
+  else if (commandKey !== undefined && commandKey !== null) idempotencyKey = text('command.idempotencyKey', commandKey);
+
+  return {
+    scheduledFor: o.scheduledFor === undefined ? null : validDate('scheduledFor', o.scheduledFor),
+    delay: o.delay === undefined ? null : duration('delay', o.delay),
+    priority,
+    maxRetries,
+    expiresAfter: o.expiresAfter === undefined ? null : duration('expiresAfter', o.expiresAfter),
+    correlationId: o.correlationId === undefined ? null : text('correlationId', o.correlationId),
+    metadata,
+    idempotencyKey,
+  };
+}
+
+/**
+ * Validates a new due time given as `{ scheduledFor }` or `{ delay }` (exactly one).
+ * @throws InvalidScheduleOptionsError
+ */
+export function normalizeScheduleTime(time: unknown): ScheduleTime {
+  if (!plainObject(time)) invalid('time', time, 'an object with scheduledFor or delay');
+  const t = time as Record<string, unknown>;
+  for (const key of Object.keys(t)) {
+    if (key !== 'scheduledFor' && key !== 'delay') invalid(key, t[key], 'scheduledFor or delay');
+  }
+  if (t.scheduledFor !== undefined && t.delay !== undefined) {
+    throw new InvalidScheduleOptionsError('scheduledFor', messages.exclusiveOptions('scheduledFor', 'delay'));
+  }
+  if (t.scheduledFor !== undefined) return { scheduledFor: validDate('scheduledFor', t.scheduledFor) };
+  if (t.delay !== undefined) return { delay: duration('delay', t.delay) };
+  return invalid('time', time, 'an object with scheduledFor or delay');
+}
+
+/**
+ * Checks an id given to the scheduler.
+ * @throws InvalidCommandIdError when it is not a UUID string.
+ */
+export function assertCommandId(id: unknown): asserts id is string {
+  if (!isUuid(id)) throw new InvalidCommandIdError(id, messages.invalidId(id));
+}
+
+/** Validates a status or list of statuses. */
+export function normalizeStatuses(field: string, value: unknown): ScheduledCommandStatus[] {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) invalid(field, value, 'at least one status');
+  for (const s of list) {
+    if (!SCHEDULED_COMMAND_STATUSES.includes(s as ScheduledCommandStatus)) {
+      throw new InvalidScheduleOptionsError(field, messages.invalidFilter(field, s, SCHEDULED_COMMAND_STATUSES.join(', ')));
+    }
+  }
+  return list as ScheduledCommandStatus[];
+}
+
+/**
+ * Validates a filter of `find()` / `retryFailed()`.
+ * @throws InvalidScheduleOptionsError naming the invalid field.
+ */
+export function normalizeFilter(filter: unknown): ScheduledCommandFilter {
+  if (filter === undefined) return {};
+  if (!plainObject(filter)) invalid('filter', filter, 'an object');
+  const f = filter as Record<string, unknown>;
+  const out: { -readonly [K in keyof ScheduledCommandFilter]: ScheduledCommandFilter[K] } = {};
+  for (const [key, value] of Object.entries(f)) {
+    if (value === undefined) continue;
+    switch (key) {
+      case 'status':
+        out.status = normalizeStatuses('status', value);
+        break;
+      case 'commandType':
+      case 'correlationId':
+        if (typeof value !== 'string' || value === '') {
+          throw new InvalidScheduleOptionsError(key, messages.invalidFilter(key, value, 'a non-empty string'));
+        }
+        out[key] = value;
+        break;
+      case 'scheduledBefore':
+      case 'scheduledAfter':
+        if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+          throw new InvalidScheduleOptionsError(key, messages.invalidFilter(key, value, 'a valid Date'));
+        }
+        out[key] = value;
+        break;
+      default:
+        throw new InvalidScheduleOptionsError(
+          key,
+          messages.invalidFilter(key, value, 'one of status, commandType, correlationId, scheduledBefore, scheduledAfter'),
+        );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,550 @@
+import { Clock, SystemClock } from '../../clock.js';
+import { InvalidScheduleOptionsError } from '../../errors/index.js';
+import { messages } from '../../scheduled-commands.messages.js';
+import {
+  SCHEDULED_COMMAND_STATUSES,
+  ScheduledCommandStatus,
+  type ClaimRequest,
+  type Completion,
+  type FindOptions,
+  type FindResult,
+  type Lease,
+  type LeaseRecovery,
+  type NewScheduledCommand,
+  type ScheduledCommandEntry,
+  type ScheduledCommandFilter,
+  type ScheduledCommandStatistics,
+  type ScheduleResult,
+  type ScheduleTime,
+  type StatusCounts,
+} from '../scheduled-command-entry.js';
+import { ScheduledCommandStore, type PurgeRequest } from '../scheduled-command-store.js';
+
+type Row = { -readonly [K in keyof ScheduledCommandEntry]: ScheduledCommandEntry[K] };
+
+const DEFAULT_FIND_LIMIT = 50;
+const MAX_FIND_LIMIT = 1000;
+const DEFAULT_PURGE_LIMIT = 1000;
+
+const isLive = (status: ScheduledCommandStatus): boolean =>
+  status === ScheduledCommandStatus.Pending || status === ScheduledCommandStatus.Processing;
+
+const copyDate = (date: Date | null): Date | null => (date ? new Date(date.getTime()) : null);
+
+/** A detached copy: callers may change what they get without touching the store. */
+function snapshot(row: Row): ScheduledCommandEntry {
+  return {
+    ...row,
+    scheduledFor: new Date(row.scheduledFor.getTime()),
+    expiresAt: copyDate(row.expiresAt),
+    metadata: row.metadata ? { ...row.metadata } : null,
+    createdAt: new Date(row.createdAt.getTime()),
+    startedAt: copyDate(row.startedAt),
+    completedAt: copyDate(row.completedAt),
+    lockedUntil: copyDate(row.lockedUntil),
+  };
+}
+
+/** Claim order: priority descending, `scheduledFor` ascending, then creation (`id`) ascending. */
+function claimOrder(a: Row, b: Row): number {
+  return (
+    b.priority - a.priority ||
+    a.scheduledFor.getTime() - b.scheduledFor.getTime() ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
+const byIdAsc = (a: Row, b: Row): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * A {@link ScheduledCommandStore} that keeps entries in the process memory: for tests, demos and
+ * applications that can afford to lose scheduled commands on restart. Nothing is shared between
+ * processes (and `watch` is not offered).
+ *
+ * Every operation runs synchronously inside its promise, so each one is atomic within the process
+ * and races between callers have exactly one winner, as the contract requires. Entries are kept in a
+ * map by id; claims, queries and sweeps scan it, which is fine for thousands of entries, not millions.
+ * Returned entries are copies.
+ *
+ * Times come from the injected {@link Clock} (a `ManualClock` from `nestjs-scheduled-commands/testing`
+ * lets tests drive them).
+ */
+export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
+  private readonly rows = new Map<string, Row>();
+  /** idempotency key → id of the live (pending or processing) entry holding it. */
+  private readonly liveKeys = new Map<string, string>();
+
+  /** @param clock source of "now" for every comparison and every time written. @default new SystemClock() */
+  constructor(private readonly clock: Clock = new SystemClock()) {
+    super();
+  }
+
+  override async schedule(command: NewScheduledCommand): Promise<ScheduleResult> {
+    return this.insert(command, this.nowMs());
+  }
+
+  override async scheduleMany(commands: readonly NewScheduledCommand[]): Promise<ScheduleResult[]> {
+    const now = this.nowMs();
+    return commands.map((command) => this.insert(command, now));
+  }
+
+  override async claim(request: ClaimRequest): Promise<ScheduledCommandEntry[]> {
+    const now = this.nowMs();
+    const due = [...this.rows.values()]
+      .filter((row) => this.isClaimable(row, now))
+      .sort(claimOrder)
+      .slice(0, Math.max(0, request.limit));
+    return due.map((row) => {
+      row.status = ScheduledCommandStatus.Processing;
+      row.lockedBy = request.workerId;
+      row.lockedUntil = new Date(now + request.leaseMs);
+      row.startedAt = new Date(now);
+      row.attempts += 1;
+      return snapshot(row);
+    });
+  }
+
+  override async complete(completions: readonly Completion[]): Promise<string[]> {
+    const now = this.nowMs();
+    const written: string[] = [];
+    for (const { lease, resultPayload } of completions) {
+      const row = this.held(lease);
+      if (!row) continue;
+      this.finish(row, ScheduledCommandStatus.Completed, now);
+      row.resultPayload = resultPayload;
+      written.push(row.id);
+    }
+    return written;
+  }
+
+  override async retry(
+    lease: Lease,
+    errorMessage: string,
+    delayMs: number,
+  ): Promise<ScheduledCommandEntry | null> {
+    const row = this.held(lease);
+    if (!row) return null;
+    row.status = ScheduledCommandStatus.Pending;
+    row.retryCount += 1;
+    row.scheduledFor = new Date(this.nowMs() + delayMs);
+    row.errorMessage = errorMessage;
+    this.clearLease(row);
+    return snapshot(row);
+  }
+
+  override async deadLetter(
+    lease: Lease,
+    errorMessage: string,
+  ): Promise<ScheduledCommandEntry | null> {
+    const row = this.held(lease);
+    if (!row) return null;
+    this.finish(row, ScheduledCommandStatus.Failed, this.nowMs());
+    row.errorMessage = errorMessage;
+    return snapshot(row);
+  }
+
+  override async release(leases: readonly Lease[]): Promise<string[]> {
+    const released: string[] = [];
+    for (const lease of leases) {
+      const row = this.held(lease);
+      if (!row) continue;
+      row.status = ScheduledCommandStatus.Pending;
+      row.attempts = Math.max(0, row.attempts - 1);
+      row.startedAt = null;
+      this.clearLease(row);
+      released.push(row.id);
+    }
+    return released;
+  }
+
+  override async extendLeases(leases: readonly Lease[], leaseMs: number): Promise<string[]> {
+    const lockedUntil = this.nowMs() + leaseMs;
+    const held: string[] = [];
+    for (const lease of leases) {
+      const row = this.held(lease);
+      if (!row) continue;
+      row.lockedUntil = new Date(lockedUntil);
+      held.push(row.id);
+    }
+    return held;
+  }
+
+  override async recoverExpiredLeases(limit: number): Promise<LeaseRecovery> {
+    const now = this.nowMs();
+    const lost = [...this.rows.values()]
+      .filter(
+        (row) =>
+          row.status === ScheduledCommandStatus.Processing &&
+          row.lockedUntil !== null &&
+          row.lockedUntil.getTime() <= now,
+      )
+      .sort(
+        (a, b) =>
+          (a.lockedUntil as Date).getTime() - (b.lockedUntil as Date).getTime() || byIdAsc(a, b),
+      )
+      .slice(0, Math.max(0, limit));
+    const requeued: ScheduledCommandEntry[] = [];
+    const deadLettered: ScheduledCommandEntry[] = [];
+    for (const row of lost) {
+      const errorMessage = messages.leaseLost(row.lockedBy ?? 'unknown');
+      if (row.attempts > row.maxRetries) {
+        this.finish(row, ScheduledCommandStatus.Failed, now);
+        row.errorMessage = errorMessage;
+        deadLettered.push(snapshot(row));
+      } else {
+        row.status = ScheduledCommandStatus.Pending;
+        row.retryCount += 1;
+        row.scheduledFor = new Date(now);
+        row.errorMessage = errorMessage;
+        this.clearLease(row);
+        requeued.push(snapshot(row));
+      }
+    }
+    return { requeued, deadLettered };
+  }
+
+  override async expireDue(limit: number): Promise<ScheduledCommandEntry[]> {
+    const now = this.nowMs();
+    return [...this.rows.values()]
+      .filter(
+        (row) =>
+          row.status === ScheduledCommandStatus.Pending &&
+          row.expiresAt !== null &&
+          row.expiresAt.getTime() <= now,
+      )
+      .sort(
+        (a, b) =>
+          (a.expiresAt as Date).getTime() - (b.expiresAt as Date).getTime() || byIdAsc(a, b),
+      )
+      .slice(0, Math.max(0, limit))
+      .map((row) => {
+        this.finish(row, ScheduledCommandStatus.Expired, now);
+        return snapshot(row);
+      });
+  }
+
+  override async cancel(id: string): Promise<ScheduledCommandEntry | null> {
+    const row = this.rows.get(id);
+    if (row?.status !== ScheduledCommandStatus.Pending) return null;
+    this.finish(row, ScheduledCommandStatus.Cancelled, this.nowMs());
+    return snapshot(row);
+  }
+
+  override async reschedule(id: string, time: ScheduleTime): Promise<ScheduledCommandEntry | null> {
+    const row = this.rows.get(id);
+    if (row?.status !== ScheduledCommandStatus.Pending) return null;
+    row.scheduledFor =
+      time.scheduledFor !== undefined
+        ? new Date(time.scheduledFor.getTime())
+        : new Date(this.nowMs() + time.delay);
+    return snapshot(row);
+  }
+
+  override async requeue(
+    id: string,
+    fromStatuses: readonly ScheduledCommandStatus[],
+  ): Promise<ScheduledCommandEntry | null> {
+    const row = this.rows.get(id);
+    if (!row || !this.canRequeue(row, fromStatuses)) return null;
+    this.requeueRow(row, this.nowMs());
+    return snapshot(row);
+  }
+
+  override async requeueMany(
+    filter: ScheduledCommandFilter,
+    fromStatuses: readonly ScheduledCommandStatus[],
+    limit: number,
+  ): Promise<ScheduledCommandEntry[]> {
+    const match = this.matcher(filter);
+    const now = this.nowMs();
+    const requeued: ScheduledCommandEntry[] = [];
+    // Oldest first; the key check runs per row, so two finished entries sharing a key yield one.
+    for (const row of [...this.rows.values()].sort(byIdAsc)) {
+      if (requeued.length >= limit) break;
+      if (!match(row) || !this.canRequeue(row, fromStatuses)) continue;
+      this.requeueRow(row, now);
+      requeued.push(snapshot(row));
+    }
+    return requeued;
+  }
+
+  override async get(id: string): Promise<ScheduledCommandEntry | null> {
+    const row = this.rows.get(id);
+    return row ? snapshot(row) : null;
+  }
+
+  /**
+   * @throws {InvalidScheduleOptionsError} when `limit` is not an integer in 1..1000, `offset` is not
+   *   an integer >= 0, `order` is not `'asc'`/`'desc'`, `cursor` was not made by this store, both
+   *   `cursor` and `offset` are given, or a filter field is invalid.
+   */
+  override async find(
+    filter: ScheduledCommandFilter,
+    options: FindOptions = {},
+  ): Promise<FindResult> {
+    const match = this.matcher(filter);
+    const { limit, offset, order, afterId } = parseFindOptions(options);
+    const desc = order === 'desc';
+    let rows = [...this.rows.values()].filter(match).sort(byIdAsc);
+    if (desc) rows.reverse();
+    if (afterId !== null) rows = rows.filter((row) => (desc ? row.id < afterId : row.id > afterId));
+    const page = rows.slice(offset, offset + limit);
+    const hasMore = rows.length > offset + limit;
+    return {
+      items: page.map(snapshot),
+      nextCursor: hasMore ? encodeCursor(page[page.length - 1].id) : null,
+    };
+  }
+
+  override async countByStatus(): Promise<StatusCounts> {
+    const counts = emptyCounts();
+    for (const row of this.rows.values()) counts[row.status] += 1;
+    return counts;
+  }
+
+  override async getStatistics(): Promise<ScheduledCommandStatistics> {
+    const now = this.nowMs();
+    const counts = emptyCounts();
+    let oldest: number | null = null;
+    let waitingForRetry = 0;
+    let dueNow = 0;
+    for (const row of this.rows.values()) {
+      counts[row.status] += 1;
+      if (row.status !== ScheduledCommandStatus.Pending) continue;
+      const due = row.scheduledFor.getTime();
+      if (oldest === null || due < oldest) oldest = due;
+      if (row.retryCount > 0) waitingForRetry += 1;
+      if (due <= now) dueNow += 1;
+    }
+    return {
+      counts,
+      total: this.rows.size,
+      oldestPendingScheduledFor: oldest === null ? null : new Date(oldest),
+      waitingForRetry,
+      dueNow,
+    };
+  }
+
+  override async purge(request: PurgeRequest): Promise<number> {
+    const olderThan = request.olderThan.getTime();
+    const statuses = new Set(request.statuses.filter((status) => !isLive(status)));
+    const victims = [...this.rows.values()]
+      .filter(
+        (row) =>
+          statuses.has(row.status) &&
+          row.completedAt !== null &&
+          row.completedAt.getTime() < olderThan,
+      )
+      .sort(
+        (a, b) =>
+          (a.completedAt as Date).getTime() - (b.completedAt as Date).getTime() || byIdAsc(a, b),
+      )
+      .slice(0, Math.max(0, request.limit ?? DEFAULT_PURGE_LIMIT));
+    for (const row of victims) this.rows.delete(row.id);
+    return victims.length;
+  }
+
+  override async msUntilNextDue(): Promise<number | null> {
+    let earliest: number | null = null;
+    for (const row of this.rows.values()) {
+      if (row.status !== ScheduledCommandStatus.Pending) continue;
+      const due = row.scheduledFor.getTime();
+      if (earliest === null || due < earliest) earliest = due;
+    }
+    return earliest === null ? null : earliest - this.nowMs();
+  }
+
+  private nowMs(): number {
+    return this.clock.now().getTime();
+  }
+
+  private insert(command: NewScheduledCommand, now: number): ScheduleResult {
+    const key = command.idempotencyKey;
+    if (key !== null) {
+      const holder = this.liveKeys.get(key);
+      if (holder !== undefined) return { id: holder, created: false };
+    }
+    if (this.rows.has(command.id)) {
+      throw new Error(`A scheduled command with id ${command.id} already exists`);
+    }
+    const scheduledFor = command.scheduledFor
+      ? command.scheduledFor.getTime()
+      : now + (command.delay ?? 0);
+    this.rows.set(command.id, {
+      id: command.id,
+      commandType: command.commandType,
+      payload: command.payload,
+      status: ScheduledCommandStatus.Pending,
+      scheduledFor: new Date(scheduledFor),
+      priority: command.priority,
+      retryCount: 0,
+      maxRetries: command.maxRetries,
+      attempts: 0,
+      expiresAt:
+        command.expiresAfter !== null ? new Date(scheduledFor + command.expiresAfter) : null,
+      correlationId: command.correlationId,
+      metadata: command.metadata ? { ...command.metadata } : null,
+      idempotencyKey: key,
+      createdAt: new Date(now),
+      startedAt: null,
+      completedAt: null,
+      errorMessage: null,
+      resultPayload: null,
+      lockedBy: null,
+      lockedUntil: null,
+    });
+    if (key !== null) this.liveKeys.set(key, command.id);
+    return { id: command.id, created: true };
+  }
+
+  private isClaimable(row: Row, now: number): boolean {
+    return (
+      row.status === ScheduledCommandStatus.Pending &&
+      row.scheduledFor.getTime() <= now &&
+      (row.expiresAt === null || row.expiresAt.getTime() > now)
+    );
+  }
+
+  /** The row when it is `processing` under exactly this lease (worker and attempt), else undefined. */
+  private held(lease: Lease): Row | undefined {
+    const row = this.rows.get(lease.id);
+    return row?.status === ScheduledCommandStatus.Processing &&
+      row.lockedBy === lease.workerId &&
+      row.attempts === lease.attempt
+      ? row
+      : undefined;
+  }
+
+  private clearLease(row: Row): void {
+    row.lockedBy = null;
+    row.lockedUntil = null;
+  }
+
+  /** Moves a row to a finished status and frees its idempotency key. */
+  private finish(row: Row, status: ScheduledCommandStatus, now: number): void {
+    row.status = status;
+    row.completedAt = new Date(now);
+    this.clearLease(row);
+    if (row.idempotencyKey !== null && this.liveKeys.get(row.idempotencyKey) === row.id) {
+      this.liveKeys.delete(row.idempotencyKey);
+    }
+  }
+
+  private canRequeue(row: Row, fromStatuses: readonly ScheduledCommandStatus[]): boolean {
+    if (isLive(row.status) || !fromStatuses.includes(row.status)) return false;
+    return row.idempotencyKey === null || !this.liveKeys.has(row.idempotencyKey);
+  }
+
+  private requeueRow(row: Row, now: number): void {
+    row.status = ScheduledCommandStatus.Pending;
+    row.scheduledFor = new Date(now);
+    row.retryCount = 0;
+    row.expiresAt = null;
+    row.completedAt = null;
+    row.resultPayload = null;
+    this.clearLease(row);
+    if (row.idempotencyKey !== null) this.liveKeys.set(row.idempotencyKey, row.id);
+  }
+
+  /** Builds the predicate of a filter, validating it first. */
+  private matcher(filter: ScheduledCommandFilter): (row: Row) => boolean {
+    const statuses = parseStatuses(filter.status);
+    const before = parseDate('scheduledBefore', filter.scheduledBefore);
+    const after = parseDate('scheduledAfter', filter.scheduledAfter);
+    const { commandType, correlationId } = filter;
+    return (row) =>
+      (statuses === null || statuses.has(row.status)) &&
+      (commandType === undefined || row.commandType === commandType) &&
+      (correlationId === undefined || row.correlationId === correlationId) &&
+      (before === null || row.scheduledFor.getTime() < before) &&
+      (after === null || row.scheduledFor.getTime() >= after);
+  }
+}
+
+function emptyCounts(): StatusCounts {
+  return Object.fromEntries(
+    SCHEDULED_COMMAND_STATUSES.map((status) => [status, 0]),
+  ) as StatusCounts;
+}
+
+function invalidFilter(
+  field: string,
+  value: unknown,
+  expected: string,
+): InvalidScheduleOptionsError {
+  return new InvalidScheduleOptionsError(field, messages.invalidFilter(field, value, expected));
+}
+
+function parseStatuses(
+  status: ScheduledCommandFilter['status'],
+): ReadonlySet<ScheduledCommandStatus> | null {
+  if (status === undefined) return null;
+  const list = typeof status === 'string' ? [status] : status;
+  if (!Array.isArray(list) || list.some((s) => !SCHEDULED_COMMAND_STATUSES.includes(s))) {
+    throw invalidFilter(
+      'status',
+      status,
+      `one of ${SCHEDULED_COMMAND_STATUSES.join(', ')} or a list of them`,
+    );
+  }
+  return new Set(list);
+}
+
+function parseDate(field: string, value: Date | undefined): number | null {
+  if (value === undefined) return null;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw invalidFilter(field, value, 'a valid Date');
+  }
+  return value.getTime();
+}
+
+interface ParsedFindOptions {
+  readonly limit: number;
+  readonly offset: number;
+  readonly order: 'asc' | 'desc';
+  /** Id of the last row of the previous page (exclusive bound), or null. */
+  readonly afterId: string | null;
+}
+
+function parseFindOptions(options: FindOptions): ParsedFindOptions {
+  const { limit = DEFAULT_FIND_LIMIT, offset, cursor, order = 'desc' } = options;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FIND_LIMIT) {
+    throw invalidFilter('limit', limit, `an integer from 1 to ${MAX_FIND_LIMIT}`);
+  }
+  if (offset !== undefined && (!Number.isInteger(offset) || offset < 0)) {
+    throw invalidFilter('offset', offset, 'an integer >= 0');
+  }
+  if (order !== 'asc' && order !== 'desc') {
+    throw invalidFilter('order', order, '"asc" or "desc"');
+  }
+  if (cursor !== undefined && offset !== undefined && offset !== 0) {
+    throw invalidFilter('offset', offset, 'no offset together with a cursor');
+  }
+  return {
+    limit,
+    offset: offset ?? 0,
+    order,
+    afterId: cursor === undefined ? null : decodeCursor(cursor),
+  };
+}
+
+/** Cursor = base64url of `{"id": lastId}`: ids are time-ordered (UUIDv7), so they give creation order. */
+function encodeCursor(id: string): string {
+  return Buffer.from(JSON.stringify({ id }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  let id: unknown;
+  try {
+    id =
+      typeof cursor === 'string'
+        ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { id?: unknown }).id
+        : undefined;
+  } catch {
+    id = undefined;
+  }
+  if (typeof id !== 'string' || id.length === 0) {
+    throw invalidFilter('cursor', cursor, 'a nextCursor returned by a previous find()');
+  }
+  return id;
+}

@@ -1,0 +1,2 @@
+export * from './scheduled-command-entry.js';
+export * from './scheduled-command-store.js';

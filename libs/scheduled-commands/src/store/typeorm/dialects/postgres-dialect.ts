@@ -1,0 +1,98 @@
+import { compileParameters, NOW_PARAMETER, StatementCache } from './bind-parameters.js';
+import {
+  pendingPrioritiesCte,
+  type BoundStatement,
+  type JsonColumn,
+  type SqlDialect,
+} from './sql-dialect.js';
+
+/** The `LISTEN/NOTIFY` channel on which the PostgreSQL store announces new or newly due commands. */
+export const SCHEDULED_COMMANDS_CHANNEL = 'scheduled_commands';
+
+/**
+ * The database clock in epoch milliseconds. `statement_timestamp()` is one value for the whole
+ * statement (every comparison and every time written agree) and, being stable rather than
+ * volatile like `clock_timestamp()`, it can bound an index range scan.
+ */
+export const POSTGRES_NOW_MS = `(FLOOR(EXTRACT(EPOCH FROM statement_timestamp()) * 1000)::bigint)`;
+
+/**
+ * PostgreSQL. The database clock decides what is due (instances' clocks may drift), row locks with
+ * `SKIP LOCKED` let many instances claim at once without waiting for each other, and `NOTIFY` wakes
+ * the other instances up when a command is scheduled.
+ */
+export class PostgresDialect implements SqlDialect {
+  readonly name = 'postgres';
+  readonly skipLocked = ' FOR UPDATE SKIP LOCKED';
+  private readonly cache = new StatementCache();
+
+  bind(sql: string, params: readonly unknown[]): BoundStatement {
+    const compiled = this.cache.get(sql, (text) =>
+      compileParameters(text, (index) =>
+        index === NOW_PARAMETER
+          ? { text: POSTGRES_NOW_MS, positional: false }
+          : { text: `$${index + 1}`, positional: false },
+      ),
+    );
+    return { sql: compiled.sql, params: [...params] };
+  }
+
+  jsonRows(param: string, columns: readonly JsonColumn[]): string {
+    const fields = columns.map((c) => `${c.name} ${c.type}`).join(', ');
+    return `jsonb_to_recordset(CAST(${param} AS jsonb)) AS v(${fields})`;
+  }
+
+  /**
+   * One statement: enumerate the priorities that have pending rows (highest first, one index probe
+   * each), and for each take its due rows straight from its range of the claim index
+   * (`priority = p AND scheduled_for <= now`, in `scheduled_for, id` order), locking them with
+   * `SKIP LOCKED` so that concurrent claims skip each other's rows instead of waiting. The nested
+   * loop is pulled lazily up to `limit` rows, so only the rows handed out are locked, and neither
+   * future rows nor lower priorities are visited once the batch is full. The cost depends on the
+   * batch size and the number of priorities, not on how many rows are pending.
+   */
+  claimSql(table: string, returning: string): string {
+    return `WITH RECURSIVE ${pendingPrioritiesCte(table, this)},
+    picked AS (
+      SELECT d.id AS v_id
+      FROM priorities
+      CROSS JOIN LATERAL (
+        SELECT c.id FROM ${table} c
+        WHERE c.status = 'pending' AND c.priority = priorities.p AND c.scheduled_for <= $now
+          AND (c.expires_at IS NULL OR c.expires_at > $now)
+        ORDER BY c.priority, c.scheduled_for, c.id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      ) d
+      LIMIT $2
+    )
+    UPDATE ${table}
+    SET status = 'processing', locked_by = $1, locked_until = $now + $3, started_at = $now,
+        attempts = attempts + 1
+    FROM picked
+    WHERE id = v_id AND status = 'pending'
+    RETURNING ${returning}`;
+  }
+
+  unindexed(column: string): string {
+    return column;
+  }
+
+  indexHint(): string {
+    return '';
+  }
+
+  notifying(sql: string): string {
+    // NOTIFY is sent at commit; identical notifications of one transaction are folded into one.
+    return `WITH changed AS (${sql})
+    SELECT changed.*, pg_notify('${SCHEDULED_COMMANDS_CHANNEL}', '') AS v_notified FROM changed`;
+  }
+
+  isUniqueViolation(error: unknown): boolean {
+    return (error as { code?: unknown } | null)?.code === '23505';
+  }
+
+  async prepareConnection(): Promise<void> {
+    // Nothing to set: the pool is configured by the DataSource.
+  }
+}

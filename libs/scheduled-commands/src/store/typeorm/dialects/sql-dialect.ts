@@ -1,0 +1,104 @@
+import type { DataSource } from 'typeorm';
+
+/** A column of the rows passed as one JSON parameter (see {@link SqlDialect.jsonRows}). */
+export interface JsonColumn {
+  /** Column name in the row source; also the key in each JSON object. Prefixed `v_` by convention. */
+  readonly name: string;
+  readonly type: 'text' | 'integer' | 'bigint';
+}
+
+/** A statement ready for `QueryRunner.query()`. */
+export interface BoundStatement {
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
+/**
+ * The few things that differ between the SQL dialects of the TypeORM store. Statements are written
+ * once, with `$1..$n` parameters and the `$now` token for the store's current time (epoch
+ * milliseconds); each dialect turns them into what its driver runs.
+ */
+export interface SqlDialect {
+  /** Dialect name, for messages. */
+  readonly name: 'sqlite' | 'postgres';
+
+  /**
+   * Rewrites `sql` (with `$1..$n` and `$now`) for the driver, with the matching parameter list.
+   * `$now` is the database clock on PostgreSQL and the injected clock (read once per statement) on SQLite.
+   */
+  bind(sql: string, params: readonly unknown[]): BoundStatement;
+
+  /**
+   * A `FROM` item named `v` that turns `param`, a JSON array of objects, into rows with `columns`.
+   * One parameter carries a whole batch, whatever its size.
+   */
+  jsonRows(param: string, columns: readonly JsonColumn[]): string;
+
+  /**
+   * The claim statement: parameters `$1` worker id, `$2` limit, `$3` lease in milliseconds.
+   * Returns the claimed rows with the columns in `returning`.
+   */
+  claimSql(table: string, returning: string): string;
+
+  /**
+   * Text to put after a table name (and alias) in `FROM` to make the query use the named index:
+   * `INDEXED BY` on SQLite, whose planner has no statistics to tell a selective partial index from
+   * the low-cardinality status index; nothing on PostgreSQL, whose planner does.
+   */
+  indexHint(index: string): string;
+
+  /**
+   * `column` in a form no index can serve (`+column` on SQLite), so that a join from a batch
+   * parameter is driven by the primary key and not by the status index.
+   */
+  unindexed(column: string): string;
+
+  /** Row-locking suffix for the inner `SELECT` of a bulk update (`FOR UPDATE SKIP LOCKED` on PostgreSQL). */
+  readonly skipLocked: string;
+
+  /**
+   * Wraps a data-modifying statement that has a `RETURNING` clause so that it also wakes up the
+   * other instances (PostgreSQL `NOTIFY` in the same statement). Identity where there is no such thing.
+   */
+  notifying(sql: string): string;
+
+  /** Whether `error` is a unique-constraint violation. */
+  isUniqueViolation(error: unknown): boolean;
+
+  /** One-time connection set-up before the first statement (pragmas on SQLite). */
+  prepareConnection(dataSource: DataSource): Promise<void>;
+}
+
+/** Names of the indexes of `ScheduledCommandEntity` that queries rely on. */
+export const CLAIM_INDEX = 'IDX_scheduled_commands_claim';
+export const LEASE_INDEX = 'IDX_scheduled_commands_lease';
+export const EXPIRY_INDEX = 'IDX_scheduled_commands_expiry';
+export const FINISHED_INDEX = 'IDX_scheduled_commands_finished';
+export const IDEMPOTENCY_INDEX = 'UQ_scheduled_commands_idempotency_key';
+
+/** Quotes an identifier, or each part of a dotted `schema.table` name. */
+export function quoteTableName(name: string): string {
+  return name
+    .split('.')
+    .map((part) => `"${part.replace(/"/g, '""')}"`)
+    .join('.');
+}
+
+/**
+ * Lists the distinct priorities of pending rows from the highest down, one index probe per
+ * priority (a loose index scan on the claim index), ending with a `NULL` row. Shared by both
+ * dialects: a claim or a next-due lookup then reads each priority's own range of the index instead
+ * of walking every pending row.
+ */
+export function pendingPrioritiesCte(table: string, dialect: SqlDialect): string {
+  const claimIndex = dialect.indexHint(CLAIM_INDEX);
+  return `priorities(p) AS (
+    SELECT (SELECT MAX(priority) FROM ${table}${claimIndex} WHERE status = 'pending')
+    UNION ALL
+    SELECT (
+      SELECT MAX(c.priority) FROM ${table} c${claimIndex}
+      WHERE c.status = 'pending' AND c.priority < priorities.p
+    )
+    FROM priorities WHERE priorities.p IS NOT NULL
+  )`;
+}

@@ -1,0 +1,3 @@
+export * from './scheduled-command.entity.js';
+export * from './typeorm-scheduled-command-store.js';
+export * from './migrations/index.js';

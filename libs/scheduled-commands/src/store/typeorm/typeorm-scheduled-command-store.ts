@@ -1,0 +1,801 @@
+import type { DataSource } from 'typeorm';
+import type { Clock } from '../../clock.js';
+import { ScheduledCommandsError } from '../../errors/index.js';
+import { SCHEDULED_COMMANDS_TABLE } from '../../scheduled-commands.constants.js';
+import { messages } from '../../scheduled-commands.messages.js';
+import {
+  FINISHED_STATUSES,
+  SCHEDULED_COMMAND_STATUSES,
+  ScheduledCommandStatus,
+  type ClaimRequest,
+  type Completion,
+  type FindOptions,
+  type FindResult,
+  type Lease,
+  type LeaseRecovery,
+  type NewScheduledCommand,
+  type ScheduledCommandEntry,
+  type ScheduledCommandFilter,
+  type ScheduledCommandMetadata,
+  type ScheduledCommandStatistics,
+  type ScheduleResult,
+  type ScheduleTime,
+  type StatusCounts,
+} from '../scheduled-command-entry.js';
+import { ScheduledCommandStore, type PurgeRequest, type StoreWatch } from '../scheduled-command-store.js';
+import { PostgresDialect, SCHEDULED_COMMANDS_CHANNEL } from './dialects/postgres-dialect.js';
+import { listenClientFactory, PostgresListener } from './dialects/postgres-listener.js';
+import {
+  CLAIM_INDEX,
+  EXPIRY_INDEX,
+  FINISHED_INDEX,
+  IDEMPOTENCY_INDEX,
+  LEASE_INDEX,
+  pendingPrioritiesCte,
+  quoteTableName,
+  type JsonColumn,
+  type SqlDialect,
+} from './dialects/sql-dialect.js';
+import { SqliteDialect } from './dialects/sqlite-dialect.js';
+import { encodeCursor, filterCondition, parseFindOptions, statusList } from './find-query.js';
+import { ScheduledCommandEntity } from './scheduled-command.entity.js';
+
+/** Options of {@link TypeOrmScheduledCommandStore}. */
+export interface TypeOrmScheduledCommandStoreOptions {
+  /**
+   * Table to use, optionally schema-qualified (`'jobs.scheduled_commands'`). It must have the
+   * schema of `ScheduledCommandEntity` (same columns and indexes).
+   * @default the table of `ScheduledCommandEntity` in this DataSource when the entity is registered
+   *   (honouring the DataSource's `schema`), otherwise `'scheduled_commands'`
+   */
+  readonly tableName?: string;
+  /**
+   * SQLite only: before the first statement, set `PRAGMA busy_timeout = 5000` when the connection
+   * has no busy timeout, and switch a file database from the default rollback journal to WAL.
+   * Set to `false` to leave the connection exactly as configured.
+   * @default true
+   */
+  readonly configureSqlite?: boolean;
+}
+
+/** The `DataSource` types this store runs on, by dialect. */
+export const SUPPORTED_DATA_SOURCE_TYPES = {
+  sqlite: ['better-sqlite3', 'sqlite'],
+  postgres: ['postgres'],
+} as const;
+
+/** Rows per statement in batch writes (every batch travels as one JSON parameter). */
+const BATCH_SIZE = 1000;
+/** Rounds of "insert, then look up the key holders" before `schedule` gives up. */
+const MAX_SCHEDULE_ROUNDS = 10;
+/** Attempts of a requeue that lost a race for an idempotency key against a concurrent insert. */
+const MAX_REQUEUE_ATTEMPTS = 3;
+const DEFAULT_PURGE_LIMIT = 1000;
+const LIVE = `'pending', 'processing'`;
+
+const COLUMNS = [
+  'id',
+  'command_type',
+  'payload',
+  'status',
+  'scheduled_for',
+  'priority',
+  'retry_count',
+  'max_retries',
+  'attempts',
+  'expires_at',
+  'correlation_id',
+  'metadata',
+  'idempotency_key',
+  'created_at',
+  'started_at',
+  'completed_at',
+  'error_message',
+  'result_payload',
+  'locked_by',
+  'locked_until',
+] as const;
+const RETURNING = COLUMNS.join(', ');
+
+type Row = Record<string, unknown>;
+
+const LEASE_COLUMNS: readonly JsonColumn[] = [
+  { name: 'v_id', type: 'text' },
+  { name: 'v_worker', type: 'text' },
+  { name: 'v_attempt', type: 'integer' },
+];
+
+const NEW_COMMAND_COLUMNS: readonly JsonColumn[] = [
+  { name: 'v_id', type: 'text' },
+  { name: 'v_command_type', type: 'text' },
+  { name: 'v_payload', type: 'text' },
+  { name: 'v_scheduled_for', type: 'bigint' },
+  { name: 'v_delay', type: 'bigint' },
+  { name: 'v_priority', type: 'integer' },
+  { name: 'v_max_retries', type: 'integer' },
+  { name: 'v_expires_after', type: 'bigint' },
+  { name: 'v_correlation_id', type: 'text' },
+  { name: 'v_metadata', type: 'text' },
+  { name: 'v_idempotency_key', type: 'text' },
+];
+
+/** `pg` returns `bigint` and `count(*)` as strings; SQLite returns numbers. */
+const num = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
+const time = (value: unknown): Date | null =>
+  value === null || value === undefined ? null : new Date(Number(value));
+const text = (value: unknown): string | null =>
+  value === null || value === undefined ? null : String(value);
+
+function parseMetadata(value: unknown): ScheduledCommandMetadata | null {
+  if (value === null || value === undefined) return null;
+  try {
+    const parsed: unknown = JSON.parse(String(value));
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as ScheduledCommandMetadata)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A row of the table as the plain entry the contract hands out. */
+function toEntry(row: Row): ScheduledCommandEntry {
+  return {
+    id: String(row.id),
+    commandType: String(row.command_type),
+    payload: String(row.payload),
+    status: row.status as ScheduledCommandStatus,
+    scheduledFor: new Date(Number(row.scheduled_for)),
+    priority: num(row.priority),
+    retryCount: num(row.retry_count),
+    maxRetries: num(row.max_retries),
+    attempts: num(row.attempts),
+    expiresAt: time(row.expires_at),
+    correlationId: text(row.correlation_id),
+    metadata: parseMetadata(row.metadata),
+    idempotencyKey: text(row.idempotency_key),
+    createdAt: new Date(Number(row.created_at)),
+    startedAt: time(row.started_at),
+    completedAt: time(row.completed_at),
+    errorMessage: text(row.error_message),
+    resultPayload: text(row.result_payload),
+    lockedBy: text(row.locked_by),
+    lockedUntil: time(row.locked_until),
+  };
+}
+
+/** Claim order: priority descending, `scheduledFor` ascending, then creation (`id`) ascending. */
+function claimOrder(a: ScheduledCommandEntry, b: ScheduledCommandEntry): number {
+  return (
+    b.priority - a.priority ||
+    a.scheduledFor.getTime() - b.scheduledFor.getTime() ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const wholeMs = (ms: number): number => Math.max(0, Math.round(ms));
+
+/** The statuses of `wanted` an entry can be requeued or purged from (never pending or processing). */
+const finishedOnly = (wanted: readonly ScheduledCommandStatus[]): ScheduledCommandStatus[] =>
+  FINISHED_STATUSES.filter((status) => wanted.includes(status));
+
+function createDialect(dataSource: DataSource, clock: Clock, options: TypeOrmScheduledCommandStoreOptions): SqlDialect {
+  const type = String(dataSource.options.type);
+  if ((SUPPORTED_DATA_SOURCE_TYPES.sqlite as readonly string[]).includes(type)) {
+    return new SqliteDialect({
+      nowMs: () => clock.now().getTime(),
+      configureConnection: options.configureSqlite ?? true,
+    });
+  }
+  if ((SUPPORTED_DATA_SOURCE_TYPES.postgres as readonly string[]).includes(type)) {
+    return new PostgresDialect();
+  }
+  const supported = [...SUPPORTED_DATA_SOURCE_TYPES.sqlite, ...SUPPORTED_DATA_SOURCE_TYPES.postgres];
+  throw new ScheduledCommandsError(
+    `TypeOrmScheduledCommandStore does not support the DataSource type "${type}"; supported types: ${supported
+      .map((t) => `"${t}"`)
+      .join(', ')}. Use another ScheduledCommandStore for other databases.`,
+  );
+}
+
+/**
+ * The {@link ScheduledCommandStore} on a TypeORM `DataSource`: SQLite (better-sqlite3) or
+ * PostgreSQL, in the table of {@link ScheduledCommandEntity} (create it with `synchronize` or with
+ * the shipped migrations, see `scheduledCommandsMigrations()`).
+ *
+ * Every operation is one SQL statement that checks the row's status (and lease) in its `WHERE`
+ * clause, so races have exactly one winner, and batches (`scheduleMany`, `complete`, `release`,
+ * `extendLeases`) travel as one JSON parameter per statement. Claims read only the due part of each
+ * priority's range of a partial index, so their cost does not grow with the number of future
+ * commands.
+ *
+ * - **PostgreSQL**: the database clock decides what is due and stamps every time it writes (app
+ *   clocks may drift; the injected `Clock` is not used). Claims lock rows with
+ *   `FOR UPDATE SKIP LOCKED`, so many instances claim concurrently without waiting on each other.
+ *   Scheduling, rescheduling, requeueing and releasing send `NOTIFY scheduled_commands`, and
+ *   {@link watch} listens on a dedicated connection.
+ * - **SQLite**: the injected `Clock` is the store's clock. A write statement holds the database's
+ *   write lock from start to end, so several processes may share the file; before the first
+ *   statement the store sets a busy timeout when there is none and switches a file database to WAL
+ *   (see {@link TypeOrmScheduledCommandStoreOptions.configureSqlite}). `watch` is not offered.
+ *
+ * `watch(onScheduled)` (PostgreSQL only) calls `onScheduled` whenever any instance schedules,
+ * reschedules, requeues or releases a command, through `LISTEN scheduled_commands` on a dedicated
+ * connection built from the DataSource's connection options. A dropped connection is re-opened with
+ * exponential backoff (100 ms doubling up to 10 s), after which `onScheduled` is called once for the
+ * notifications that may have been missed. `close()` on the returned handle ends the connection.
+ *
+ * @throws ScheduledCommandsError from the constructor when the DataSource type is not supported.
+ */
+export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
+  private readonly dialect: SqlDialect;
+  private ready: Promise<void> | undefined;
+  private table = '';
+  private claimStatement = '';
+
+  /**
+   * @param dataSource an initialised (or soon initialised) TypeORM DataSource of type
+   *   `better-sqlite3` or `postgres`
+   * @param clock the store's clock on SQLite; on PostgreSQL the database clock is used instead
+   * @param options see {@link TypeOrmScheduledCommandStoreOptions}
+   */
+  constructor(
+    private readonly dataSource: DataSource,
+    clock: Clock,
+    private readonly options: TypeOrmScheduledCommandStoreOptions = {},
+  ) {
+    super();
+    this.dialect = createDialect(dataSource, clock, options);
+    if (this.dialect.name === 'postgres') {
+      // watch() exists on PostgreSQL only: see the class documentation.
+      this.watch = async (onScheduled: () => void): Promise<StoreWatch> => {
+        const listener = new PostgresListener(
+          listenClientFactory(this.dataSource),
+          SCHEDULED_COMMANDS_CHANNEL,
+          onScheduled,
+        );
+        await listener.start();
+        return listener;
+      };
+    }
+  }
+
+  override async schedule(command: NewScheduledCommand): Promise<ScheduleResult> {
+    const [result] = await this.scheduleMany([command]);
+    return result;
+  }
+
+  override async scheduleMany(commands: readonly NewScheduledCommand[]): Promise<ScheduleResult[]> {
+    await this.prepare();
+    const results: ScheduleResult[] = new Array(commands.length);
+    let offset = 0;
+    for (const batch of chunks(commands, BATCH_SIZE)) {
+      await this.insertBatch(batch, offset, results);
+      offset += batch.length;
+    }
+    return results;
+  }
+
+  override async claim(request: ClaimRequest): Promise<ScheduledCommandEntry[]> {
+    const limit = Math.floor(request.limit);
+    if (!(limit > 0)) return [];
+    await this.prepare();
+    const rows = await this.rows(this.claimStatement, [
+      request.workerId,
+      limit,
+      wholeMs(request.leaseMs),
+    ]);
+    return rows.map(toEntry).sort(claimOrder);
+  }
+
+  override async complete(completions: readonly Completion[]): Promise<string[]> {
+    const written: string[] = [];
+    for (const batch of chunks(completions, BATCH_SIZE)) {
+      await this.prepare();
+      const json = JSON.stringify(
+        batch.map(({ lease, resultPayload }) => ({
+          v_id: lease.id,
+          v_worker: lease.workerId,
+          v_attempt: lease.attempt,
+          v_result: resultPayload,
+        })),
+      );
+      const rows = await this.rows(
+        `UPDATE ${this.table}
+        SET status = 'completed', completed_at = $now, result_payload = v_result,
+            locked_by = NULL, locked_until = NULL
+        FROM ${this.dialect.jsonRows('$1', [...LEASE_COLUMNS, { name: 'v_result', type: 'text' }])}
+        WHERE id = v_id AND ${this.dialect.unindexed('status')} = 'processing'
+          AND locked_by = v_worker AND attempts = v_attempt
+        RETURNING id`,
+        [json],
+      );
+      for (const row of rows) written.push(String(row.id));
+    }
+    return written;
+  }
+
+  override async retry(
+    lease: Lease,
+    errorMessage: string,
+    delayMs: number,
+  ): Promise<ScheduledCommandEntry | null> {
+    await this.prepare();
+    return this.one(
+      `UPDATE ${this.table}
+      SET status = 'pending', retry_count = retry_count + 1, scheduled_for = $now + $4,
+          error_message = $5, locked_by = NULL, locked_until = NULL
+      WHERE id = $1 AND status = 'processing' AND locked_by = $2 AND attempts = $3
+      RETURNING ${RETURNING}`,
+      [lease.id, lease.workerId, lease.attempt, wholeMs(delayMs), errorMessage],
+    );
+  }
+
+  override async deadLetter(lease: Lease, errorMessage: string): Promise<ScheduledCommandEntry | null> {
+    await this.prepare();
+    return this.one(
+      `UPDATE ${this.table}
+      SET status = 'failed', completed_at = $now, error_message = $4,
+          locked_by = NULL, locked_until = NULL
+      WHERE id = $1 AND status = 'processing' AND locked_by = $2 AND attempts = $3
+      RETURNING ${RETURNING}`,
+      [lease.id, lease.workerId, lease.attempt, errorMessage],
+    );
+  }
+
+  override async release(leases: readonly Lease[]): Promise<string[]> {
+    return this.updateLeases(
+      leases,
+      `status = 'pending', attempts = attempts - 1, started_at = NULL, locked_by = NULL, locked_until = NULL`,
+      [],
+      // Released commands are due again: let the other instances take them.
+      true,
+    );
+  }
+
+  override async extendLeases(leases: readonly Lease[], leaseMs: number): Promise<string[]> {
+    return this.updateLeases(leases, `locked_until = $now + $2`, [wholeMs(leaseMs)], false);
+  }
+
+  override async recoverExpiredLeases(limit: number): Promise<LeaseRecovery> {
+    const max = Math.floor(limit);
+    if (!(max > 0)) return { requeued: [], deadLettered: [] };
+    await this.prepare();
+    // The message names the worker whose lease ran out: built in SQL around its locked_by.
+    const marker = '\u0000';
+    const [before, after] = messages.leaseLost(marker).split(marker);
+    const lastAttempt = 'attempts > max_retries';
+    const rows = await this.rows(
+      this.dialect.notifying(`UPDATE ${this.table}
+      SET status = CASE WHEN ${lastAttempt} THEN 'failed' ELSE 'pending' END,
+          completed_at = CASE WHEN ${lastAttempt} THEN $now ELSE NULL END,
+          retry_count = CASE WHEN ${lastAttempt} THEN retry_count ELSE retry_count + 1 END,
+          scheduled_for = CASE WHEN ${lastAttempt} THEN scheduled_for ELSE $now END,
+          error_message = $2 || COALESCE(locked_by, 'unknown') || $3,
+          locked_by = NULL, locked_until = NULL
+      WHERE id IN (
+        SELECT id FROM ${this.table}${this.hint(LEASE_INDEX)}
+        WHERE status = 'processing' AND locked_until <= $now
+        ORDER BY locked_until, id LIMIT $1${this.dialect.skipLocked}
+      ) AND status = 'processing' AND locked_until <= $now
+      RETURNING ${RETURNING}`),
+      [max, before, after],
+    );
+    const entries = rows.map(toEntry).sort(byIdAsc);
+    return {
+      requeued: entries.filter((e) => e.status === ScheduledCommandStatus.Pending),
+      deadLettered: entries.filter((e) => e.status === ScheduledCommandStatus.Failed),
+    };
+  }
+
+  override async expireDue(limit: number): Promise<ScheduledCommandEntry[]> {
+    const max = Math.floor(limit);
+    if (!(max > 0)) return [];
+    await this.prepare();
+    const rows = await this.rows(
+      `UPDATE ${this.table}
+      SET status = 'expired', completed_at = $now
+      WHERE id IN (
+        SELECT id FROM ${this.table}${this.hint(EXPIRY_INDEX)}
+        WHERE status = 'pending' AND expires_at <= $now
+        ORDER BY expires_at, id LIMIT $1${this.dialect.skipLocked}
+      ) AND status = 'pending' AND expires_at <= $now
+      RETURNING ${RETURNING}`,
+      [max],
+    );
+    return rows
+      .map(toEntry)
+      .sort((a, b) => (a.expiresAt as Date).getTime() - (b.expiresAt as Date).getTime() || byIdAsc(a, b));
+  }
+
+  override async cancel(id: string): Promise<ScheduledCommandEntry | null> {
+    await this.prepare();
+    return this.one(
+      `UPDATE ${this.table} SET status = 'cancelled', completed_at = $now
+      WHERE id = $1 AND status = 'pending'
+      RETURNING ${RETURNING}`,
+      [id],
+    );
+  }
+
+  override async reschedule(id: string, time: ScheduleTime): Promise<ScheduledCommandEntry | null> {
+    await this.prepare();
+    const at = time.scheduledFor !== undefined ? time.scheduledFor.getTime() : null;
+    const delay = time.scheduledFor !== undefined ? null : wholeMs(time.delay);
+    return this.one(
+      this.dialect.notifying(`UPDATE ${this.table} SET scheduled_for = COALESCE($2, $now + $3)
+      WHERE id = $1 AND status = 'pending'
+      RETURNING ${RETURNING}`),
+      [id, at, delay],
+    );
+  }
+
+  override async requeue(
+    id: string,
+    fromStatuses: readonly ScheduledCommandStatus[],
+  ): Promise<ScheduledCommandEntry | null> {
+    const statuses = finishedOnly(fromStatuses);
+    if (statuses.length === 0) return null;
+    await this.prepare();
+    const [entry] = await this.requeueWhere(
+      `SELECT id FROM ${this.table} c WHERE c.id = $1 AND c.status IN (${statusList(statuses)})`,
+      statuses,
+      [id],
+    );
+    return entry ?? null;
+  }
+
+  override async requeueMany(
+    filter: ScheduledCommandFilter,
+    fromStatuses: readonly ScheduledCommandStatus[],
+    limit: number,
+  ): Promise<ScheduledCommandEntry[]> {
+    const max = Math.floor(limit);
+    const condition = filterCondition(filter, 2, 'c');
+    const statuses = finishedOnly(fromStatuses);
+    if (!(max > 0) || statuses.length === 0) return [];
+    await this.prepare();
+    // Oldest first; among finished entries sharing an idempotency key only the oldest is taken,
+    // since the key can have one live holder only.
+    const candidates = `SELECT id FROM (
+        SELECT c.id, c.idempotency_key,
+               ROW_NUMBER() OVER (PARTITION BY c.idempotency_key ORDER BY c.id) AS v_rank
+        FROM ${this.table} c
+        WHERE c.status IN (${statusList(statuses)}) AND ${condition.sql}
+          AND ${this.keyIsFree('c')}
+      ) r
+      WHERE r.idempotency_key IS NULL OR r.v_rank = 1
+      ORDER BY id LIMIT $1`;
+    const entries = await this.requeueWhere(candidates, statuses, [max, ...condition.params]);
+    return entries.sort(byIdAsc);
+  }
+
+  override async get(id: string): Promise<ScheduledCommandEntry | null> {
+    await this.prepare();
+    const rows = await this.rows(`SELECT ${RETURNING} FROM ${this.table} WHERE id = $1`, [id]);
+    return rows.length ? toEntry(rows[0]) : null;
+  }
+
+  /**
+   * Keyset paging on `id` (creation order); `offset` is also accepted.
+   *
+   * @throws InvalidScheduleOptionsError when `limit` is not an integer in 1..1000, `offset` is not
+   *   an integer >= 0, `order` is not `'asc'`/`'desc'`, `cursor` was not returned by this store's
+   *   `find()`, both `cursor` and an offset are given, or a filter field is invalid.
+   */
+  override async find(filter: ScheduledCommandFilter, options?: FindOptions): Promise<FindResult> {
+    const page = parseFindOptions(options);
+    const condition = filterCondition(filter, 1);
+    await this.prepare();
+    const params = [...condition.params];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const desc = page.order === 'desc';
+    const keyset = page.afterId === null ? '' : ` AND id ${desc ? '<' : '>'} ${param(page.afterId)}`;
+    // One row more than the page tells whether there is a next page.
+    const rows = await this.rows(
+      `SELECT ${RETURNING} FROM ${this.table}
+      WHERE ${condition.sql}${keyset}
+      ORDER BY id ${desc ? 'DESC' : 'ASC'}
+      LIMIT ${param(page.limit + 1)} OFFSET ${param(page.offset)}`,
+      params,
+    );
+    const items = rows.slice(0, page.limit).map(toEntry);
+    const hasMore = rows.length > page.limit;
+    return { items, nextCursor: hasMore ? encodeCursor(items[items.length - 1].id) : null };
+  }
+
+  override async countByStatus(): Promise<StatusCounts> {
+    await this.prepare();
+    const rows = await this.rows(
+      `SELECT status, COUNT(*) AS v_count FROM ${this.table} GROUP BY status`,
+      [],
+    );
+    const counts = emptyCounts();
+    for (const row of rows) {
+      const status = row.status as ScheduledCommandStatus;
+      if (status in counts) counts[status] = num(row.v_count);
+    }
+    return counts;
+  }
+
+  override async getStatistics(): Promise<ScheduledCommandStatistics> {
+    await this.prepare();
+    // One statement, so that the figures are a consistent snapshot.
+    const rows = await this.rows(
+      `SELECT status, COUNT(*) AS v_count,
+        MIN(CASE WHEN status = 'pending' THEN scheduled_for END) AS v_oldest,
+        SUM(CASE WHEN status = 'pending' AND retry_count > 0 THEN 1 ELSE 0 END) AS v_retrying,
+        SUM(CASE WHEN status = 'pending' AND scheduled_for <= $now THEN 1 ELSE 0 END) AS v_due
+      FROM ${this.table} GROUP BY status`,
+      [],
+    );
+    const counts = emptyCounts();
+    let total = 0;
+    let oldest: number | null = null;
+    let waitingForRetry = 0;
+    let dueNow = 0;
+    for (const row of rows) {
+      const status = row.status as ScheduledCommandStatus;
+      const n = num(row.v_count);
+      total += n;
+      if (status in counts) counts[status] = n;
+      if (status === ScheduledCommandStatus.Pending) {
+        oldest = row.v_oldest === null || row.v_oldest === undefined ? null : Number(row.v_oldest);
+        waitingForRetry = num(row.v_retrying);
+        dueNow = num(row.v_due);
+      }
+    }
+    return {
+      counts,
+      total,
+      oldestPendingScheduledFor: oldest === null ? null : new Date(oldest),
+      waitingForRetry,
+      dueNow,
+    };
+  }
+
+  override async purge(request: PurgeRequest): Promise<number> {
+    const statuses = finishedOnly(request.statuses);
+    const limit = Math.floor(request.limit ?? DEFAULT_PURGE_LIMIT);
+    if (statuses.length === 0 || !(limit > 0)) return 0;
+    await this.prepare();
+    const list = statusList(statuses);
+    const { affected } = await this.execute(
+      `DELETE FROM ${this.table}
+      WHERE id IN (
+        SELECT id FROM ${this.table}${this.hint(FINISHED_INDEX)}
+        WHERE completed_at IS NOT NULL AND completed_at < $1 AND status IN (${list})
+        ORDER BY completed_at, id LIMIT $2${this.dialect.skipLocked}
+      ) AND status IN (${list})`,
+      [request.olderThan.getTime(), limit],
+    );
+    return affected;
+  }
+
+  override async msUntilNextDue(): Promise<number | null> {
+    await this.prepare();
+    // The earliest due time is the smallest of each priority's first entry in the claim index.
+    const rows = await this.rows(
+      `WITH RECURSIVE ${pendingPrioritiesCte(this.table, this.dialect)}
+      SELECT MIN(v_first) - $now AS v_ms FROM (
+        SELECT (
+          SELECT c.scheduled_for FROM ${this.table} c${this.hint(CLAIM_INDEX)}
+          WHERE c.status = 'pending' AND c.priority = priorities.p
+          ORDER BY c.priority, c.scheduled_for LIMIT 1
+        ) AS v_first
+        FROM priorities WHERE priorities.p IS NOT NULL
+      ) f`,
+      [],
+    );
+    const ms = rows[0]?.v_ms;
+    return ms === null || ms === undefined ? null : Number(ms);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Resolves the table and prepares the connection, once. */
+  private prepare(): Promise<void> {
+    this.ready ??= (async () => {
+      this.table = quoteTableName(this.options.tableName ?? this.entityTablePath());
+      this.claimStatement = this.dialect.claimSql(this.table, RETURNING);
+      await this.dialect.prepareConnection(this.dataSource);
+    })().catch((error: unknown) => {
+      // Try again on the next call (the DataSource may not have been initialised yet).
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private entityTablePath(): string {
+    try {
+      if (this.dataSource.hasMetadata(ScheduledCommandEntity)) {
+        return this.dataSource.getMetadata(ScheduledCommandEntity).tablePath;
+      }
+    } catch {
+      // Metadata is built when the DataSource initialises; fall back to the default name.
+    }
+    return SCHEDULED_COMMANDS_TABLE;
+  }
+
+  private hint(index: string): string {
+    return this.dialect.indexHint(index);
+  }
+
+  /** Runs one statement (`$1..$n`, `$now`) and returns its rows and affected-row count. */
+  private async execute(sql: string, params: readonly unknown[]): Promise<{ rows: Row[]; affected: number }> {
+    const bound = this.dialect.bind(sql, params);
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const result = await runner.query(bound.sql, bound.params, true);
+      const rows = (Array.isArray(result.records) ? result.records : []) as Row[];
+      return { rows, affected: result.affected ?? rows.length };
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async rows(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return (await this.execute(sql, params)).rows;
+  }
+
+  private async one(sql: string, params: readonly unknown[]): Promise<ScheduledCommandEntry | null> {
+    const rows = await this.rows(sql, params);
+    return rows.length ? toEntry(rows[0]) : null;
+  }
+
+  /** True when the row aliased `alias` has no idempotency key, or no live entry holds it. */
+  private keyIsFree(alias: string): string {
+    return `(${alias}.idempotency_key IS NULL OR NOT EXISTS (
+      SELECT 1 FROM ${this.table} o${this.hint(IDEMPOTENCY_INDEX)}
+      WHERE o.idempotency_key = ${alias}.idempotency_key AND o.status IN (${LIVE})))`;
+  }
+
+  /**
+   * Requeues the rows whose ids `candidates` selects (its parameters start at `$1`). A concurrent
+   * insert may take a key between the check and the write; the unique index then rejects the
+   * statement and it runs again, now seeing the new holder.
+   */
+  private async requeueWhere(
+    candidates: string,
+    statuses: readonly ScheduledCommandStatus[],
+    params: readonly unknown[],
+  ): Promise<ScheduledCommandEntry[]> {
+    const sql = this.dialect.notifying(`UPDATE ${this.table} AS t
+      SET status = 'pending', scheduled_for = $now, retry_count = 0, expires_at = NULL,
+          completed_at = NULL, result_payload = NULL, locked_by = NULL, locked_until = NULL
+      WHERE id IN (${candidates}) AND status IN (${statusList(statuses)})
+        AND ${this.keyIsFree('t')}
+      RETURNING ${RETURNING}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.rows(sql, params)).map(toEntry);
+      } catch (error) {
+        if (!this.dialect.isUniqueViolation(error) || attempt >= MAX_REQUEUE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** A batch update of rows held under the given leases; returns the ids updated. */
+  private async updateLeases(
+    leases: readonly Lease[],
+    assignments: string,
+    extraParams: readonly unknown[],
+    notify: boolean,
+  ): Promise<string[]> {
+    const done: string[] = [];
+    for (const batch of chunks(leases, BATCH_SIZE)) {
+      await this.prepare();
+      const json = JSON.stringify(
+        batch.map((lease) => ({ v_id: lease.id, v_worker: lease.workerId, v_attempt: lease.attempt })),
+      );
+      const sql = `UPDATE ${this.table} SET ${assignments}
+        FROM ${this.dialect.jsonRows('$1', LEASE_COLUMNS)}
+        WHERE id = v_id AND ${this.dialect.unindexed('status')} = 'processing'
+          AND locked_by = v_worker AND attempts = v_attempt
+        RETURNING id`;
+      const rows = await this.rows(notify ? this.dialect.notifying(sql) : sql, [json, ...extraParams]);
+      for (const row of rows) done.push(String(row.id));
+    }
+    return done;
+  }
+
+  /**
+   * Inserts a batch with `ON CONFLICT DO NOTHING` on the live-idempotency-key index, then reads the
+   * holders of the keys that were taken. A holder may finish between the two statements (the key is
+   * free again): those commands go round once more.
+   */
+  private async insertBatch(
+    batch: readonly NewScheduledCommand[],
+    offset: number,
+    results: ScheduleResult[],
+  ): Promise<void> {
+    let waiting = batch.map((command, index) => ({ command, index: offset + index }));
+    for (let round = 1; waiting.length > 0; round++) {
+      if (round > MAX_SCHEDULE_ROUNDS) {
+        throw new ScheduledCommandsError(
+          `Could not schedule ${waiting.length} command(s): their idempotency keys kept changing hands.`,
+        );
+      }
+      const inserted = new Set(
+        (await this.rows(this.dialect.notifying(this.insertSql()), [JSON.stringify(waiting.map((w) => newRow(w.command)))])).map(
+          (row) => String(row.id),
+        ),
+      );
+      const skipped = waiting.filter((w) => {
+        if (!inserted.has(w.command.id)) return true;
+        results[w.index] = { id: w.command.id, created: true };
+        return false;
+      });
+      if (skipped.length === 0) return;
+      const keys = [...new Set(skipped.map((w) => w.command.idempotencyKey))];
+      if (keys.some((key) => key === null)) {
+        // Only the idempotency index is a DO NOTHING target; anything else raised an error.
+        throw new ScheduledCommandsError('A command without an idempotency key was not inserted.');
+      }
+      const holders = new Map(
+        (
+          await this.rows(
+            `SELECT id, idempotency_key FROM ${this.table}${this.hint(IDEMPOTENCY_INDEX)}
+            WHERE status IN (${LIVE})
+              AND idempotency_key IN (SELECT v_key FROM ${this.dialect.jsonRows('$1', [{ name: 'v_key', type: 'text' }])})`,
+            [JSON.stringify(keys.map((key) => ({ v_key: key })))],
+          )
+        ).map((row) => [String(row.idempotency_key), String(row.id)]),
+      );
+      waiting = skipped.filter((w) => {
+        const holder = holders.get(w.command.idempotencyKey as string);
+        if (holder === undefined) return true;
+        results[w.index] = { id: holder, created: false };
+        return false;
+      });
+    }
+  }
+
+  private insertSql(): string {
+    const due = `COALESCE(v_scheduled_for, $now + v_delay)`;
+    return `INSERT INTO ${this.table} (${RETURNING})
+      SELECT v_id, v_command_type, v_payload, 'pending', ${due}, v_priority, 0, v_max_retries, 0,
+             ${due} + v_expires_after, v_correlation_id, v_metadata, v_idempotency_key, $now,
+             NULL, NULL, NULL, NULL, NULL, NULL
+      FROM ${this.dialect.jsonRows('$1', NEW_COMMAND_COLUMNS)}
+      WHERE true
+      ON CONFLICT (idempotency_key) WHERE status IN (${LIVE}) AND idempotency_key IS NOT NULL
+      DO NOTHING
+      RETURNING id`;
+  }
+}
+
+/** The JSON object of one new command for the insert statement. */
+function newRow(command: NewScheduledCommand): Record<string, unknown> {
+  return {
+    v_id: command.id,
+    v_command_type: command.commandType,
+    v_payload: command.payload,
+    v_scheduled_for: command.scheduledFor ? command.scheduledFor.getTime() : null,
+    v_delay: command.scheduledFor ? null : wholeMs(command.delay ?? 0),
+    v_priority: command.priority,
+    v_max_retries: command.maxRetries,
+    v_expires_after: command.expiresAfter === null ? null : wholeMs(command.expiresAfter),
+    v_correlation_id: command.correlationId,
+    v_metadata: command.metadata ? JSON.stringify(command.metadata) : null,
+    v_idempotency_key: command.idempotencyKey,
+  };
+}
+
+function byIdAsc(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function emptyCounts(): StatusCounts {
+  return Object.fromEntries(SCHEDULED_COMMAND_STATUSES.map((status) => [status, 0])) as StatusCounts;
+}

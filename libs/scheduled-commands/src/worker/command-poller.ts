@@ -1,0 +1,450 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { EventBus } from '@nestjs/cqrs';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { Clock } from '../clock.js';
+import {
+  ScheduledCommandCompletedEvent,
+  ScheduledCommandExpiredEvent,
+  ScheduledCommandFailedEvent,
+  ScheduledCommandRetryingEvent,
+} from '../events/index.js';
+import {
+  SCHEDULED_COMMANDS_POLLER_INTERVAL,
+  SCHEDULED_COMMANDS_RESOLVED_OPTIONS,
+} from '../scheduled-commands.constants.js';
+import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
+import type { Lease, ScheduledCommandEntry, ScheduledCommandStatus } from '../store/scheduled-command-entry.js';
+import { ScheduledCommandStore, type StoreWatch } from '../store/scheduled-command-store.js';
+import { CommandRunner, type RunOutcome } from './command-runner.js';
+import { retryDelay } from './retry-policy.js';
+import { WorkerSignal } from './worker-signal.js';
+
+/** A command this worker holds a lease on, from claim until its outcome is written. */
+interface HeldCommand {
+  readonly entry: ScheduledCommandEntry;
+  readonly lease: Lease;
+  readonly abort: AbortController;
+  /** Set when the handler finished; the outcome then waits to be written. */
+  outcome?: RunOutcome;
+  /** The heartbeat found the lease gone: another worker owns the command now. */
+  lost?: boolean;
+}
+
+/** Longest pause between attempts to reach a failing store. */
+const MAX_ERROR_BACKOFF = 5_000;
+/** Above this many finished-but-unwritten commands, claiming pauses (the store is slow or down). */
+const MAX_UNWRITTEN_FACTOR = 4;
+/** Maintenance work per pass, in rows. */
+const MAINTENANCE_BATCH = 500;
+
+/**
+ * The worker of one instance. It claims due commands from the store, runs them through the
+ * {@link CommandRunner}, writes outcomes back (completions in batches), and publishes lifecycle events.
+ *
+ * It wakes up:
+ * - at once when this instance schedules a command that is due (through {@link WorkerSignal});
+ * - when another instance schedules one (the store's `watch`, PostgreSQL LISTEN/NOTIFY);
+ * - at the due time of the nearest future command (a timer);
+ * - every `pollingInterval` (an interval registered with `SchedulerRegistry`: the safety net, which also
+ *   expires overdue commands and takes over commands whose lease ran out);
+ * - when a running command finishes and frees a slot.
+ *
+ * At most `concurrency` commands run at once; each holds a lease renewed by a heartbeat. On shutdown
+ * it stops claiming, waits up to `shutdownTimeout` for running handlers, releases the commands still
+ * running after that (so other instances take them at once), and writes every outcome it has.
+ */
+@Injectable()
+export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(CommandPoller.name);
+  private readonly held = new Map<string, HeldCommand>();
+  private readonly unwritten: HeldCommand[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private started = false;
+  private stopping = false;
+  private pumping: Promise<void> | undefined;
+  private pumpAgain = false;
+  private ticking: Promise<void> | undefined;
+  private nextTick: Promise<void> | undefined;
+  private flushing: Promise<void> | undefined;
+  private dueTimer: NodeJS.Timeout | undefined;
+  private dueTimerAt = Infinity;
+  private errorBackoff = 0;
+  private watcher: StoreWatch | undefined;
+  private lastMaintenance = -Infinity;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: ScheduledCommandStore,
+    private readonly runner: CommandRunner,
+    private readonly eventBus: EventBus,
+    private readonly schedulerRegistry: SchedulerRegistry,
+    private readonly signal: WorkerSignal,
+    private readonly clock: Clock,
+    @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS) private readonly options: ResolvedScheduledCommandsOptions,
+  ) {}
+
+  /** Whether this instance runs commands (`enabled` option) and has not stopped. */
+  get isRunning(): boolean {
+    return this.started && !this.stopping;
+  }
+
+  /** Commands this worker currently holds (running, or finished and waiting to be written). */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.options.enabled) {
+      this.logger.log('Worker disabled (enabled: false): this instance schedules commands but does not run them.');
+      return;
+    }
+    this.started = true;
+    this.signal.listen((scheduledFor, delay) => this.onScheduled(scheduledFor, delay));
+    const interval = setInterval(() => void this.tick(), this.options.pollingInterval);
+    this.schedulerRegistry.addInterval(SCHEDULED_COMMANDS_POLLER_INTERVAL, interval);
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(250, Math.floor(this.options.leaseDuration / 3)));
+    this.heartbeat.unref?.();
+    if (this.options.listen && this.store.watch) {
+      try {
+        this.watcher = await this.store.watch(() => this.wake());
+      } catch (error) {
+        this.logger.warn(`Cross-instance wake-ups are off (the store could not listen): ${(error as Error).message}`);
+      }
+    }
+    this.logger.log(
+      `Worker ${this.options.workerId} started (polling every ${this.options.pollingInterval} ms, concurrency ${this.options.concurrency}).`,
+    );
+    void this.tick();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stop();
+  }
+
+  /**
+   * Runs one full pass: takes over commands whose lease ran out, expires overdue ones, purges old
+   * finished entries when due, and claims and starts due commands. Resolves when the pass (not the
+   * commands it started) is done. Passes never overlap: while one is under way, the next is queued
+   * (at most one; later callers share it), so a pass always starts after the call.
+   * Tests and tools can call it to drive the worker without waiting for the interval.
+   */
+  tick(): Promise<void> {
+    if (!this.isRunning) return Promise.resolve();
+    if (this.ticking) {
+      this.nextTick ??= this.ticking.then(() => {
+        this.nextTick = undefined;
+        return this.tick();
+      });
+      return this.nextTick;
+    }
+    this.ticking = this.runTick().finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  /**
+   * Waits until every command this worker has started is finished and written back.
+   * Together with {@link tick} it lets tests run the worker step by step.
+   */
+  async drain(): Promise<void> {
+    while (this.held.size > 0 || this.pumping || this.flushing) {
+      await Promise.all([this.pumping, this.flushing]);
+      if (this.held.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /**
+   * Stops the worker: no more claims; running handlers get up to `shutdownTimeout` to finish; commands
+   * still running after that are aborted and released to other instances; every outcome is written.
+   */
+  async stop(): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    this.signal.listen(undefined);
+    if (this.schedulerRegistry.doesExist('interval', SCHEDULED_COMMANDS_POLLER_INTERVAL)) {
+      this.schedulerRegistry.deleteInterval(SCHEDULED_COMMANDS_POLLER_INTERVAL);
+    }
+    this.clearDueTimer();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.watcher?.close().catch((error: Error) => this.logger.warn(`Closing the store watch failed: ${error.message}`));
+    await Promise.allSettled([this.nextTick, this.ticking, this.pumping]);
+
+    const deadline = Date.now() + this.options.shutdownTimeout;
+    while (this.running().length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const stillRunning = this.running();
+    if (stillRunning.length > 0) {
+      for (const held of stillRunning) {
+        held.lost = true;
+        held.abort.abort(new Error('The application is shutting down.'));
+        this.held.delete(held.entry.id);
+      }
+      await this.store
+        .release(stillRunning.map((h) => h.lease))
+        .then((ids) => this.logger.warn(`Released ${ids.length} command(s) still running at shutdown to other instances.`))
+        .catch((error: Error) => this.logger.error(`Releasing running commands failed: ${error.message}`, error.stack));
+    }
+    // Write what finished; keep trying for a short while if the store hiccups.
+    const writeDeadline = Date.now() + Math.max(1_000, this.options.shutdownTimeout);
+    while (this.unwritten.length > 0 && Date.now() < writeDeadline) {
+      await this.flush();
+      if (this.unwritten.length > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.unwritten.length > 0) {
+      this.logger.error(`${this.unwritten.length} finished command(s) could not be written before shutdown; their leases will run out and they will run again.`);
+    }
+    this.logger.log(`Worker ${this.options.workerId} stopped.`);
+  }
+
+  /** Asks for a claim pass soon; passes never overlap, a request during one triggers another. */
+  wake(): void {
+    if (!this.isRunning) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = this.pump().finally(() => {
+      this.pumping = undefined;
+      if (this.pumpAgain && this.isRunning) {
+        this.pumpAgain = false;
+        this.wake();
+      }
+    });
+  }
+
+  private onScheduled(scheduledFor: Date | null, delay: number | null): void {
+    const dueIn = scheduledFor ? scheduledFor.getTime() - this.clock.now().getTime() : (delay ?? 0);
+    if (dueIn <= 0) this.wake();
+    else this.armDueTimer(dueIn);
+  }
+
+  private async runTick(): Promise<void> {
+    try {
+      await this.maintain();
+    } catch (error) {
+      this.logger.error(`Maintenance pass failed: ${(error as Error).message}`, (error as Error).stack);
+    }
+    this.wake();
+    await this.pumping;
+  }
+
+  /** Lease take-over, expiry and (every `maintenanceInterval`) retention purge. */
+  private async maintain(): Promise<void> {
+    const recovered = await this.store.recoverExpiredLeases(MAINTENANCE_BATCH);
+    for (const entry of recovered.requeued) {
+      this.logger.warn(`Command ${entry.id} (${entry.commandType}) was taken over after its lease ran out.`);
+      this.publish(new ScheduledCommandRetryingEvent(entry, entry.errorMessage ?? '', entry.retryCount, entry.scheduledFor));
+    }
+    for (const entry of recovered.deadLettered) {
+      this.publish(new ScheduledCommandFailedEvent(entry, entry.errorMessage ?? '', entry.retryCount));
+    }
+    for (const entry of await this.store.expireDue(MAINTENANCE_BATCH)) {
+      this.publish(new ScheduledCommandExpiredEvent(entry));
+    }
+    const now = this.clock.now().getTime();
+    if (now - this.lastMaintenance >= this.options.maintenanceInterval) {
+      this.lastMaintenance = now;
+      await this.purgeOld(now);
+    }
+  }
+
+  private async purgeOld(now: number): Promise<void> {
+    for (const [status, keep] of Object.entries(this.options.retention) as [ScheduledCommandStatus, number | false][]) {
+      if (keep === false) continue;
+      const olderThan = new Date(now - keep);
+      // Small batches, bounded per pass: never a long lock, never a long pass.
+      for (let i = 0; i < 20 && !this.stopping; i++) {
+        const deleted = await this.store.purge({ olderThan, statuses: [status], limit: MAINTENANCE_BATCH });
+        if (deleted < MAINTENANCE_BATCH) break;
+      }
+    }
+  }
+
+  private running(): HeldCommand[] {
+    return [...this.held.values()].filter((h) => h.outcome === undefined);
+  }
+
+  /** Claims while slots are free, starting each claimed command at once; then sets the due timer. */
+  private async pump(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.stopping) return;
+        const free = this.options.concurrency - this.running().length;
+        if (free <= 0 || this.unwritten.length > this.options.batchSize * MAX_UNWRITTEN_FACTOR) return;
+        const limit = Math.min(this.options.batchSize, free);
+        const claimed = await this.store.claim({ workerId: this.options.workerId, limit, leaseMs: this.options.leaseDuration });
+        this.errorBackoff = 0;
+        for (const entry of claimed) this.start(entry);
+        if (claimed.length < limit) break;
+      }
+      await this.armNextDue();
+    } catch (error) {
+      this.errorBackoff = Math.min(MAX_ERROR_BACKOFF, Math.max(100, this.errorBackoff * 2));
+      this.logger.error(
+        `Claiming commands failed (retrying in ${this.errorBackoff} ms): ${(error as Error).message}`,
+        (error as Error).stack,
+      );
+      this.later(this.errorBackoff, () => this.wake());
+    }
+  }
+
+  private start(entry: ScheduledCommandEntry): void {
+    const held: HeldCommand = {
+      entry,
+      lease: { id: entry.id, workerId: this.options.workerId, attempt: entry.attempts },
+      abort: new AbortController(),
+    };
+    this.held.set(entry.id, held);
+    const run = this.runner
+      .run(entry, held.abort)
+      .catch((error: Error): RunOutcome => ({ kind: 'failed', error: error.message, permanent: false }));
+    void run.then((outcome) => {
+      held.outcome = outcome;
+      if (held.lost) {
+        this.held.delete(entry.id);
+        this.logger.warn(`Command ${entry.id} finished after its lease was lost; its outcome is not written (another worker owns it).`);
+      } else if (outcome.kind === 'completed') {
+        this.unwritten.push(held);
+        this.scheduleFlush();
+      } else {
+        void this.writeFailure(held, outcome);
+      }
+      this.wake();
+    });
+  }
+
+  /** Writes a failed attempt: retry with backoff, or dead-letter; retries the write while the store fails. */
+  private async writeFailure(held: HeldCommand, outcome: Extract<RunOutcome, { kind: 'failed' }>): Promise<void> {
+    const { entry, lease } = held;
+    const retry = !outcome.permanent && entry.retryCount < entry.maxRetries;
+    for (let backoff = 100; ; backoff = Math.min(MAX_ERROR_BACKOFF, backoff * 2)) {
+      if (held.lost) break;
+      try {
+        if (retry) {
+          const delay = retryDelay(entry.retryCount + 1, this.options);
+          const updated = await this.store.retry(lease, outcome.error, delay);
+          if (updated) {
+            this.logger.warn(`Command ${entry.id} (${entry.commandType}) failed, retry ${updated.retryCount}/${updated.maxRetries} in ${delay} ms: ${outcome.error}`);
+            this.publish(new ScheduledCommandRetryingEvent(updated, outcome.error, updated.retryCount, updated.scheduledFor));
+            this.onScheduled(null, delay);
+          }
+        } else {
+          const updated = await this.store.deadLetter(lease, outcome.error);
+          if (updated) {
+            this.logger.error(`Command ${entry.id} (${entry.commandType}) dead-lettered after ${updated.retryCount} retries: ${outcome.error}`);
+            this.publish(new ScheduledCommandFailedEvent(updated, outcome.error, updated.retryCount));
+          }
+        }
+        break;
+      } catch (error) {
+        if (this.stopping && backoff >= MAX_ERROR_BACKOFF) break;
+        this.logger.error(`Writing the failure of command ${entry.id} failed (retrying): ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+      }
+    }
+    this.held.delete(entry.id);
+    this.wake();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.flush())
+      .finally(() => {
+        this.flushing = undefined;
+        if (this.unwritten.length > 0 && !this.stopping) this.scheduleFlush();
+      });
+  }
+
+  /** Writes every finished completion in one store call, then publishes their events. */
+  private async flush(): Promise<void> {
+    const batch = this.unwritten.splice(0, this.unwritten.length);
+    if (batch.length === 0) return;
+    try {
+      const written = new Set(
+        await this.store.complete(
+          batch.map((h) => ({ lease: h.lease, resultPayload: (h.outcome as { resultPayload: string | null }).resultPayload })),
+        ),
+      );
+      this.errorBackoff = 0;
+      for (const held of batch) {
+        this.held.delete(held.entry.id);
+        if (!written.has(held.entry.id)) {
+          this.logger.warn(`Command ${held.entry.id} completed after its lease was lost; another worker owns it now.`);
+          continue;
+        }
+        const outcome = held.outcome as Extract<RunOutcome, { kind: 'completed' }>;
+        this.publish(new ScheduledCommandCompletedEvent(held.entry, outcome.result));
+      }
+      this.wake();
+    } catch (error) {
+      // Keep them (and their leases, renewed by the heartbeat) and try again: the handler succeeded, so
+      // the command must not be marked failed or run again because a write failed.
+      this.unwritten.unshift(...batch);
+      this.errorBackoff = Math.min(MAX_ERROR_BACKOFF, Math.max(100, this.errorBackoff * 2));
+      this.logger.error(`Writing ${batch.length} completion(s) failed (retrying in ${this.errorBackoff} ms): ${(error as Error).message}`);
+      if (!this.stopping) this.later(this.errorBackoff, () => this.scheduleFlush());
+    }
+  }
+
+  /** Heartbeat: renews the leases of every held command; marks (and aborts) the ones that were lost. */
+  private async renewLeases(): Promise<void> {
+    const held = [...this.held.values()].filter((h) => !h.lost);
+    if (held.length === 0) return;
+    try {
+      const kept = new Set(await this.store.extendLeases(held.map((h) => h.lease), this.options.leaseDuration));
+      for (const h of held) {
+        if (!kept.has(h.entry.id) && this.held.get(h.entry.id) === h && !this.unwritten.includes(h) && h.outcome === undefined) {
+          h.lost = true;
+          h.abort.abort(new Error('The lease of this command was lost.'));
+          this.logger.warn(`Lost the lease of command ${h.entry.id}; another worker may run it.`);
+        }
+      }
+    } catch (error) {
+      this.logger.error(`Renewing leases failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async armNextDue(): Promise<void> {
+    const ms = await this.store.msUntilNextDue();
+    if (ms !== null && ms > 0) this.armDueTimer(ms);
+  }
+
+  /** Sets the due timer for `ms` from now unless one is already set for earlier. */
+  private armDueTimer(ms: number): void {
+    if (!this.isRunning || ms >= this.options.pollingInterval) return;
+    const at = Date.now() + ms;
+    if (this.dueTimer && this.dueTimerAt <= at) return;
+    this.clearDueTimer();
+    this.dueTimerAt = at;
+    this.dueTimer = setTimeout(() => {
+      this.dueTimer = undefined;
+      this.dueTimerAt = Infinity;
+      this.wake();
+    }, ms);
+  }
+
+  private clearDueTimer(): void {
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueTimer = undefined;
+    this.dueTimerAt = Infinity;
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private publish(event: object): void {
+    try {
+      this.eventBus.publish(event);
+    } catch (error) {
+      this.logger.error(`Publishing ${event.constructor.name} failed: ${(error as Error).message}`, (error as Error).stack);
+    }
+  }
+}

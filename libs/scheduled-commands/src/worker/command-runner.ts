@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CommandBus, CommandHandlerNotFoundException, type ICommand } from '@nestjs/cqrs';
+import { CommandDeserializationError, CommandSerializationError, CommandTimeoutError } from '../errors/index.js';
+import { CommandRegistry } from '../registry/command-registry.js';
+import { rebuildCommand, serializeResult } from '../registry/command-serializer.js';
+import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.constants.js';
+import { messages } from '../scheduled-commands.messages.js';
+import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
+import type { ScheduledCommandEntry } from '../store/scheduled-command-entry.js';
+import { runInScheduledCommandContext } from './scheduled-command-context.js';
+
+/** How one run ended. */
+export type RunOutcome =
+  | { readonly kind: 'completed'; readonly result: unknown; readonly resultPayload: string | null }
+  /** `permanent`: can never succeed (unknown name, unreadable payload, no handler): dead-letter without retries. */
+  | { readonly kind: 'failed'; readonly error: string; readonly permanent: boolean };
+
+const errorText = (error: unknown): string => {
+  if (error instanceof Error) return error.message || error.name;
+  try {
+    return typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+};
+
+/**
+ * Runs one claimed entry: rebuilds the command as its registered class, sends it through `CommandBus`
+ * (inside its `ScheduledCommandContext`, bounded by `commandTimeout`), and turns what happened into a
+ * {@link RunOutcome}. Never throws.
+ */
+@Injectable()
+export class CommandRunner {
+  private readonly logger = new Logger(CommandRunner.name);
+
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly registry: CommandRegistry,
+    @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS) private readonly options: ResolvedScheduledCommandsOptions,
+  ) {}
+
+  /** Runs `entry`; `abort` is fired by the caller on lease loss or shutdown, and here on timeout. */
+  async run(entry: ScheduledCommandEntry, abort: AbortController): Promise<RunOutcome> {
+    let command: object;
+    try {
+      const type = this.registry.resolve(entry.commandType);
+      if (!type) throw new CommandDeserializationError(messages.unknownCommandType(entry.commandType));
+      command = rebuildCommand(entry.commandType, type, entry.payload);
+    } catch (error) {
+      return { kind: 'failed', error: errorText(error), permanent: true };
+    }
+
+    let result: unknown;
+    try {
+      const execution = runInScheduledCommandContext(
+        {
+          commandId: entry.id,
+          commandType: entry.commandType,
+          attempt: entry.attempts,
+          retryCount: entry.retryCount,
+          maxRetries: entry.maxRetries,
+          correlationId: entry.correlationId,
+          metadata: entry.metadata,
+          signal: abort.signal,
+        },
+        () => this.commandBus.execute(command as ICommand),
+      );
+      result = await this.withTimeout(execution, abort);
+    } catch (error) {
+      if (error instanceof CommandHandlerNotFoundException) {
+        return { kind: 'failed', error: `No @CommandHandler is registered for "${entry.commandType}" in this application.`, permanent: true };
+      }
+      return { kind: 'failed', error: errorText(error), permanent: false };
+    }
+
+    try {
+      return { kind: 'completed', result, resultPayload: serializeResult(entry.commandType, result) };
+    } catch (error) {
+      // The handler did its work; running it again would repeat it. Keep the completion, drop the result.
+      if (!(error instanceof CommandSerializationError)) throw error;
+      this.logger.warn(`${error.message} The command is completed without a stored result.`);
+      return { kind: 'completed', result, resultPayload: null };
+    }
+  }
+
+  private withTimeout<T>(execution: Promise<T>, abort: AbortController): Promise<T> {
+    const ms = this.options.commandTimeout;
+    if (ms <= 0) return execution;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = new CommandTimeoutError(ms, messages.commandTimeout(ms));
+        abort.abort(error);
+        reject(error);
+      }, ms);
+      execution.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,205 @@
+import { Injectable } from '@nestjs/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  Clock,
+  DuplicateCommandNameError,
+  InMemoryScheduledCommandStore,
+  InvalidModuleOptionsError,
+  ScheduledCommand,
+  ScheduledCommandCompletedEvent,
+  ScheduledCommandFailedEvent,
+  ScheduledCommandsModule,
+} from 'nestjs-scheduled-commands';
+import { ManualClock } from 'nestjs-scheduled-commands/testing';
+import { Test } from '@nestjs/testing';
+import { CqrsModule, Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { createTestApp, tempDatabase, type TestApp } from './support/app.js';
+import { allHandlers, GateCommand, Gates, Journal, LabelCommand, SendEmailCommand } from './support/commands.js';
+
+const until = async (check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('application lifecycle', () => {
+  const apps: TestApp[] = [];
+  const dbs: { remove(): void }[] = [];
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close().catch(() => undefined);
+    for (const db of dbs.splice(0)) db.remove();
+  });
+
+  it('keeps pending commands across a restart and runs them in the next app on the same file', async () => {
+    const db = tempDatabase();
+    dbs.push(db);
+    const first = await createTestApp({ database: db.file, options: { enabled: false }, providers: allHandlers });
+    const soon = await first.scheduler.schedule(new SendEmailCommand('after@restart', 'hi'));
+    const later = await first.scheduler.schedule(new LabelCommand('later'), { delay: 300 });
+    const cancelled = await first.scheduler.schedule(new LabelCommand('cancelled'), { delay: 300 });
+    await first.scheduler.cancel(cancelled);
+    await first.close();
+
+    const second = await createTestApp({ database: db.file, options: { pollingInterval: 50 }, providers: allHandlers });
+    apps.push(second);
+    await until(async () => (await second.scheduler.getStatus(later))?.status === 'completed');
+    expect((await second.scheduler.getStatus(soon))?.status).toBe('completed');
+    expect((await second.scheduler.getStatus(cancelled))?.status).toBe('cancelled');
+    expect(second.app.get(Journal).names().sort()).toEqual(['email:after@restart', 'later']);
+  });
+
+  it('starts a command scheduled for now at once, without waiting for the polling interval', async () => {
+    const t = await createTestApp({ options: { pollingInterval: 600_000 }, providers: allHandlers });
+    apps.push(t);
+    const id = await t.scheduler.schedule(new LabelCommand('now'));
+    await until(async () => (await t.scheduler.getStatus(id))?.status === 'completed', 5_000);
+    const delayed = await t.scheduler.schedule(new LabelCommand('in-200-ms'), { delay: 200 });
+    await until(async () => (await t.scheduler.getStatus(delayed))?.status === 'completed', 5_000);
+  });
+
+  it('on shutdown lets a running command finish, writes its result and publishes its event before closing', async () => {
+    const db = tempDatabase();
+    dbs.push(db);
+    const t = await createTestApp({ database: db.file, options: { pollingInterval: 600_000, shutdownTimeout: 5_000 }, providers: allHandlers });
+    const gates = t.app.get(Gates);
+    const id = await t.scheduler.schedule(new GateCommand('slow'));
+    await until(() => gates.started.includes('slow'));
+    const closing = t.app.close();
+    await new Promise((r) => setTimeout(r, 50));
+    gates.open('slow');
+    await closing;
+    expect(t.events.of(ScheduledCommandCompletedEvent).map((e) => e.commandId)).toEqual([id]);
+    const reopened = await createTestApp({ database: db.file, options: { enabled: false }, providers: allHandlers });
+    apps.push(reopened);
+    expect(await reopened.scheduler.getResult(id)).toBe('opened slow');
+    expect((await reopened.scheduler.getStatus(id))?.status).toBe('completed');
+  });
+
+  it('on shutdown releases a command still running after shutdownTimeout, without counting the attempt', async () => {
+    const db = tempDatabase();
+    dbs.push(db);
+    const t = await createTestApp({ database: db.file, options: { pollingInterval: 600_000, shutdownTimeout: 100 }, providers: allHandlers });
+    const gates = t.app.get(Gates);
+    const id = await t.scheduler.schedule(new GateCommand('stuck'));
+    await until(() => gates.started.includes('stuck'));
+    await t.app.close();
+    expect(gates.signals.get('stuck')?.aborted).toBe(true);
+    const reopened = await createTestApp({ database: db.file, options: { enabled: false }, providers: allHandlers });
+    apps.push(reopened);
+    expect(await reopened.scheduler.getStatus(id)).toMatchObject({ status: 'pending', attempts: 0, lockedBy: null });
+  });
+
+  it('never runs two ticks at once and survives a store that throws', async () => {
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
+    const store = new InMemoryScheduledCommandStore(clock);
+    let failures = 2;
+    const claim = store.claim.bind(store);
+    store.claim = async (request) => {
+      if (failures-- > 0) throw new Error('database is down');
+      return claim(request);
+    };
+    let inPass = 0;
+    let maxInPass = 0;
+    const expireDue = store.expireDue.bind(store);
+    store.expireDue = async (limit) => {
+      maxInPass = Math.max(maxInPass, ++inPass);
+      await new Promise((r) => setTimeout(r, 20));
+      inPass--;
+      return expireDue(limit);
+    };
+    const t = await createTestApp({ options: { store, clock, pollingInterval: 600_000 }, providers: allHandlers });
+    apps.push(t);
+    const id = await t.scheduler.schedule(new LabelCommand('eventually'));
+    await Promise.all([t.poller.tick(), t.poller.tick(), t.poller.tick()]);
+    expect(maxInPass).toBe(1);
+    await until(async () => (await t.scheduler.getStatus(id))?.status === 'completed', 10_000);
+  });
+
+  it('writes a completion later when the store fails to record it, and never runs the command again', async () => {
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
+    const store = new InMemoryScheduledCommandStore(clock);
+    let failures = 3;
+    const complete = store.complete.bind(store);
+    store.complete = async (c) => {
+      if (failures-- > 0) throw new Error('write failed');
+      return complete(c);
+    };
+    const t = await createTestApp({ options: { store, clock, pollingInterval: 600_000 }, providers: allHandlers });
+    apps.push(t);
+    const id = await t.scheduler.schedule(new LabelCommand('once'));
+    await until(async () => (await t.scheduler.getStatus(id))?.status === 'completed', 10_000);
+    await t.runDue();
+    expect(t.app.get(Journal).names()).toEqual(['once']);
+    expect(t.events.of(ScheduledCommandFailedEvent)).toHaveLength(0);
+  });
+});
+
+describe('module configuration', () => {
+  it('accepts forRootAsync with a factory and a custom store instance', async () => {
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
+    const store = new InMemoryScheduledCommandStore(clock);
+    @Injectable()
+    class Settings {
+      readonly retries = 7;
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        CqrsModule.forRoot(),
+        ScheduledCommandsModule.forRootAsync({
+          store,
+          useFactory: (s: Settings) => ({ maxRetries: s.retries, clock, enabled: false }),
+          inject: [Settings],
+          imports: [{ module: class SettingsModule {}, providers: [Settings], exports: [Settings] }],
+        }),
+      ],
+      providers: [...allHandlers],
+    }).compile();
+    const app = moduleRef.createNestApplication();
+    await app.init();
+    try {
+      const { CommandScheduler } = await import('nestjs-scheduled-commands');
+      const id = await app.get(CommandScheduler).schedule(new LabelCommand('x'));
+      expect((await store.get(id))?.maxRetries).toBe(7);
+      expect(app.get(Clock)).toBe(clock);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('fails the start-up with InvalidModuleOptionsError naming the field', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CqrsModule.forRoot(), ScheduledCommandsModule.forRoot({ store: new InMemoryScheduledCommandStore(), pollingInterval: -1 })],
+    })
+      .compile()
+      .then(
+        (m) => m,
+        (e: unknown) => e,
+      );
+    expect(moduleRef).toBeInstanceOf(InvalidModuleOptionsError);
+    expect((moduleRef as InvalidModuleOptionsError).field).toBe('pollingInterval');
+  });
+
+  it('fails the start-up when two classes claim one command name', async () => {
+    @ScheduledCommand('same-name')
+    class A extends Command<void> {}
+    @ScheduledCommand('same-name')
+    class B extends Command<void> {}
+    @CommandHandler(A)
+    class AHandler implements ICommandHandler<A> {
+      async execute(): Promise<void> {}
+    }
+    @CommandHandler(B)
+    class BHandler implements ICommandHandler<B> {
+      async execute(): Promise<void> {}
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [CqrsModule.forRoot(), ScheduledCommandsModule.forRoot({ store: new InMemoryScheduledCommandStore(), enabled: false })],
+      providers: [AHandler, BHandler],
+    }).compile();
+    const app = moduleRef.createNestApplication();
+    await expect(app.init()).rejects.toBeInstanceOf(DuplicateCommandNameError);
+    await app.close().catch(() => undefined);
+  });
+});
