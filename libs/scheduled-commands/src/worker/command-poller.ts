@@ -66,9 +66,12 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   private ticking: Promise<void> | undefined;
   private nextTick: Promise<void> | undefined;
   private flushing: Promise<void> | undefined;
+  private flushRetryPending = false;
   private dueTimer: NodeJS.Timeout | undefined;
   private dueTimerAt = Infinity;
   private errorBackoff = 0;
+  /** Back-off of {@link armNextDue} while a due command cannot be claimed. */
+  private dueRetry = 0;
   private watcher: StoreWatch | undefined;
   private lastMaintenance = -Infinity;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -268,6 +271,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Claims while slots are free, starting each claimed command at once; then sets the due timer. */
   private async pump(): Promise<void> {
+    let claimedAny = false;
     try {
       for (;;) {
         if (this.stopping) return;
@@ -277,9 +281,10 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
         const claimed = await this.store.claim({ workerId: this.options.workerId, limit, leaseMs: this.options.leaseDuration });
         this.errorBackoff = 0;
         for (const entry of claimed) this.start(entry);
+        claimedAny ||= claimed.length > 0;
         if (claimed.length < limit) break;
       }
-      await this.armNextDue();
+      await this.armNextDue(claimedAny);
     } catch (error) {
       this.errorBackoff = Math.min(MAX_ERROR_BACKOFF, Math.max(100, this.errorBackoff * 2));
       this.logger.error(
@@ -349,12 +354,14 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private scheduleFlush(): void {
-    if (this.flushing) return;
+    if (this.flushing || this.flushRetryPending) return;
     this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.flush())
       .finally(() => {
         this.flushing = undefined;
-        if (this.unwritten.length > 0 && !this.stopping) this.scheduleFlush();
+        // After a failed write the retry timer (not this) flushes again, so a store that is down is
+        // not hammered.
+        if (this.unwritten.length > 0 && !this.stopping && !this.flushRetryPending) this.scheduleFlush();
       });
   }
 
@@ -385,7 +392,13 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       this.unwritten.unshift(...batch);
       this.errorBackoff = Math.min(MAX_ERROR_BACKOFF, Math.max(100, this.errorBackoff * 2));
       this.logger.error(`Writing ${batch.length} completion(s) failed (retrying in ${this.errorBackoff} ms): ${(error as Error).message}`);
-      if (!this.stopping) this.later(this.errorBackoff, () => this.scheduleFlush());
+      if (!this.stopping) {
+        this.flushRetryPending = true;
+        this.later(this.errorBackoff, () => {
+          this.flushRetryPending = false;
+          this.scheduleFlush();
+        });
+      }
     }
   }
 
@@ -407,14 +420,27 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async armNextDue(): Promise<void> {
+  /**
+   * Sets the timer for the nearest pending command. When one is already due although the claim just
+   * found nothing (the timer fired a millisecond early, the row is locked by another instance's claim,
+   * or it expired and waits for the sweep), it looks again soon, backing off up to the polling interval.
+   */
+  private async armNextDue(claimedAny: boolean): Promise<void> {
     const ms = await this.store.msUntilNextDue();
-    if (ms !== null && ms > 0) this.armDueTimer(ms);
+    if (ms === null) return;
+    if (ms > 0) {
+      this.dueRetry = 0;
+      this.armDueTimer(ms);
+      return;
+    }
+    this.dueRetry = claimedAny ? 0 : Math.min(this.options.pollingInterval, Math.max(1, this.dueRetry * 2));
+    this.armDueTimer(this.dueRetry);
   }
 
   /** Sets the due timer for `ms` from now unless one is already set for earlier. */
   private armDueTimer(ms: number): void {
     if (!this.isRunning || ms >= this.options.pollingInterval) return;
+    ms = Math.max(0, ms);
     const at = Date.now() + ms;
     if (this.dueTimer && this.dueTimerAt <= at) return;
     this.clearDueTimer();

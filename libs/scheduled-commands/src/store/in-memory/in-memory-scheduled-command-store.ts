@@ -79,11 +79,19 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
     super();
   }
 
+  /** @throws {Error} when an entry with `command.id` is already stored. */
   override async schedule(command: NewScheduledCommand): Promise<ScheduleResult> {
     return this.insert(command, this.nowMs());
   }
 
+  /** @throws {Error} when an id is already stored or repeated in `commands` (nothing is stored then). */
   override async scheduleMany(commands: readonly NewScheduledCommand[]): Promise<ScheduleResult[]> {
+    // Check every id first so that a bad batch stores nothing, like one SQL statement would.
+    const seen = new Set<string>();
+    for (const { id } of commands) {
+      if (this.rows.has(id) || seen.has(id)) throw duplicateId(id);
+      seen.add(id);
+    }
     const now = this.nowMs();
     return commands.map((command) => this.insert(command, now));
   }
@@ -364,9 +372,7 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
       const holder = this.liveKeys.get(key);
       if (holder !== undefined) return { id: holder, created: false };
     }
-    if (this.rows.has(command.id)) {
-      throw new Error(`A scheduled command with id ${command.id} already exists`);
-    }
+    if (this.rows.has(command.id)) throw duplicateId(command.id);
     const scheduledFor = command.scheduledFor
       ? command.scheduledFor.getTime()
       : now + (command.delay ?? 0);
@@ -460,6 +466,9 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
       (after === null || row.scheduledFor.getTime() >= after);
   }
 }
+
+const duplicateId = (id: string): Error =>
+  new Error(`A scheduled command with id ${id} already exists`);
 
 function emptyCounts(): StatusCounts {
   return Object.fromEntries(

@@ -49,7 +49,11 @@ export function filterStatuses(
   if (status === undefined) return null;
   const list = typeof status === 'string' ? [status] : status;
   if (!Array.isArray(list) || list.some((s) => !SCHEDULED_COMMAND_STATUSES.includes(s))) {
-    throw invalid('status', status, `one of ${SCHEDULED_COMMAND_STATUSES.join(', ')} or a list of them`);
+    throw invalid(
+      'status',
+      status,
+      `one of ${SCHEDULED_COMMAND_STATUSES.join(', ')} or a list of them`,
+    );
   }
   return [...new Set(list)];
 }

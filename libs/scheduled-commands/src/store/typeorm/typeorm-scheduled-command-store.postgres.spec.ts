@@ -2,7 +2,11 @@ import 'reflect-metadata';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPgDatabase, pgAvailable, type PgTestDatabase } from '../../../../../test/support/postgres.js';
+import {
+  createPgDatabase,
+  pgAvailable,
+  type PgTestDatabase,
+} from '../../../../../test/support/postgres.js';
 import { SystemClock } from '../../clock.js';
 import type { StoreWatch } from '../scheduled-command-store.js';
 import { describeStoreConformance, ManualClock, newCommand } from '../../testing/index.js';
@@ -12,7 +16,10 @@ import { TypeOrmScheduledCommandStore } from './typeorm-scheduled-command-store.
 const HOUR = 3_600_000;
 
 /** Resolves once `predicate` holds, polling every 10 ms, or fails after `timeoutMs`. */
-async function eventually(predicate: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+async function eventually(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
@@ -78,7 +85,10 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
 
     it('decides what is due and stamps times with the database clock, not the app clock', async () => {
       // An app clock ten years behind changes nothing on PostgreSQL.
-      const skewed = new TypeOrmScheduledCommandStore(dataSource, new ManualClock(new Date('2020-01-01')));
+      const skewed = new TypeOrmScheduledCommandStore(
+        dataSource,
+        new ManualClock(new Date('2020-01-01')),
+      );
       const before = Date.now();
       const command = newCommand({ delay: 0 });
       await skewed.schedule(command);
@@ -91,7 +101,9 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
         expect(time.getTime()).toBeGreaterThanOrEqual(before - 1_000);
         expect(time.getTime()).toBeLessThanOrEqual(Number(now));
       }
-      expect((claimed.lockedUntil as Date).getTime() - (claimed.startedAt as Date).getTime()).toBe(1_000);
+      expect((claimed.lockedUntil as Date).getTime() - (claimed.startedAt as Date).getTime()).toBe(
+        1_000,
+      );
     });
 
     it('converts bigint columns (strings from pg) to Dates and counts to numbers', async () => {
@@ -113,7 +125,9 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
       expect(stats.total).toBe(1);
       expect(stats.oldestPendingScheduledFor).toEqual(scheduledFor);
       expect(typeof (await store.msUntilNextDue())).toBe('number');
-      const entity = await dataSource.getRepository(ScheduledCommandEntity).findOneByOrFail({ id: command.id });
+      const entity = await dataSource
+        .getRepository(ScheduledCommandEntity)
+        .findOneByOrFail({ id: command.id });
       expect(entity.scheduledFor).toBe(scheduledFor.getTime());
     });
 
@@ -214,7 +228,10 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
       const claimed = await store.claim({ workerId: 'w', limit: 1_500, leaseMs: HOUR });
       expect(claimed).toHaveLength(1_500);
       const written = await store.complete(
-        claimed.map((e) => ({ lease: { id: e.id, workerId: 'w', attempt: 1 }, resultPayload: `"${e.id}"` })),
+        claimed.map((e) => ({
+          lease: { id: e.id, workerId: 'w', attempt: 1 },
+          resultPayload: `"${e.id}"`,
+        })),
       );
       expect(written).toHaveLength(1_500);
       expect(await store.getCompletedCount()).toBe(1_500);
@@ -231,9 +248,23 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
       const runner = dataSource.createQueryRunner();
       try {
         await runner.startTransaction();
-        const dialect = (store as unknown as { dialect: { claimSql(t: string, r: string): string; bind(s: string, p: unknown[]): { sql: string; params: unknown[] } } }).dialect;
-        const { sql, params } = dialect.bind(dialect.claimSql('"scheduled_commands"', 'id'), ['explain', limit, HOUR]);
-        const rows: { 'QUERY PLAN': string }[] = await runner.query(`EXPLAIN (ANALYZE, COSTS OFF) ${sql}`, params);
+        const dialect = (
+          store as unknown as {
+            dialect: {
+              claimSql(t: string, r: string): string;
+              bind(s: string, p: unknown[]): { sql: string; params: unknown[] };
+            };
+          }
+        ).dialect;
+        const { sql, params } = dialect.bind(dialect.claimSql('"scheduled_commands"', 'id'), [
+          'explain',
+          limit,
+          HOUR,
+        ]);
+        const rows: { 'QUERY PLAN': string }[] = await runner.query(
+          `EXPLAIN (ANALYZE, COSTS OFF) ${sql}`,
+          params,
+        );
         return rows.map((r) => r['QUERY PLAN']).join('\n');
       } finally {
         await runner.rollbackTransaction();
@@ -269,17 +300,24 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
 
     it('claims the few due commands in claim order, reading only them', async () => {
       const due = Array.from({ length: 5 }, (_, i) =>
-        newCommand({ scheduledFor: new Date(Date.now() - (i + 1) * 60_000), priority: i === 3 ? 1 : 0 }),
+        newCommand({
+          scheduledFor: new Date(Date.now() - (i + 1) * 60_000),
+          priority: i === 3 ? 1 : 0,
+        }),
       );
       await store.scheduleMany(due);
       const plan = await explainClaim(100);
       expect(plan).not.toMatch(/Seq Scan on scheduled_commands/);
       // Every index scan of the table returned at most the due rows.
-      for (const match of plan.matchAll(/Index (?:Only )?Scan.* on scheduled_commands c.*rows=(\d+) loops=(\d+)/g)) {
+      for (const match of plan.matchAll(
+        /Index (?:Only )?Scan.* on scheduled_commands c.*rows=(\d+) loops=(\d+)/g,
+      )) {
         expect(Number(match[1])).toBeLessThanOrEqual(5);
       }
       const claimed = await store.claim({ workerId: 'w', limit: 100, leaseMs: HOUR });
-      expect(claimed.map((e) => e.id)).toEqual([due[3], due[4], due[2], due[1], due[0]].map((c) => c.id));
+      expect(claimed.map((e) => e.id)).toEqual(
+        [due[3], due[4], due[2], due[1], due[0]].map((c) => c.id),
+      );
     });
 
     it('takes a batch from a large backlog of due commands without scanning it', async () => {

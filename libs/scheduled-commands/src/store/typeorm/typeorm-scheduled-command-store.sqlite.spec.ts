@@ -1,5 +1,7 @@
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
@@ -109,7 +111,9 @@ describe('TypeOrmScheduledCommandStore on SQLite', () => {
     expect(Object.getPrototypeOf(entry)).toBe(Object.prototype);
     expect(entry?.scheduledFor).toEqual(new Date(START.getTime() + 1_500));
     // The entity reads the same columns back as numbers.
-    const entity = await dataSource.getRepository(ScheduledCommandEntity).findOneByOrFail({ id: command.id });
+    const entity = await dataSource
+      .getRepository(ScheduledCommandEntity)
+      .findOneByOrFail({ id: command.id });
     expect(entity.scheduledFor).toBe(START.getTime() + 1_500);
   });
 
@@ -160,7 +164,9 @@ describe('TypeOrmScheduledCommandStore on SQLite', () => {
     const storeA = new TypeOrmScheduledCommandStore(a, clock);
     const storeB = new TypeOrmScheduledCommandStore(b, clock);
     await storeA.scheduleMany(
-      Array.from({ length: 300 }, (_, i) => newCommand({ scheduledFor: new Date(START.getTime() - i), priority: i % 4 })),
+      Array.from({ length: 300 }, (_, i) =>
+        newCommand({ scheduledFor: new Date(START.getTime() - i), priority: i % 4 }),
+      ),
     );
     const claims = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
@@ -171,6 +177,65 @@ describe('TypeOrmScheduledCommandStore on SQLite', () => {
     expect(claimed).toHaveLength(300);
     expect(new Set(claimed).size).toBe(300);
     expect(await storeB.getProcessingCount()).toBe(300);
+  });
+
+  it('never gives one row to two processes claiming from one file at once', async () => {
+    const database = tempDatabase();
+    const dataSource = track(await openDataSource(database));
+    const clock = new ManualClock(START);
+    const store = new TypeOrmScheduledCommandStore(dataSource, clock);
+    const total = 2_000;
+    await store.scheduleMany(
+      Array.from({ length: total }, (_, i) => newCommand({ priority: i % 3, delay: 0 })),
+    );
+    // Each child process runs the store's claim statement on its own connection until nothing is left.
+    const dialect = new SqliteDialect({ nowMs: () => clock.now().getTime() });
+    const claim = dialect.bind(dialect.claimSql('"scheduled_commands"', 'id'), ['child', 7, HOUR]);
+    // Children start claiming together once all of them are ready (the "go" file appears).
+    const go = `${database}.go`;
+    const child = `
+      const fs = require('node:fs');
+      const Database = require(process.env.SQLITE_DRIVER);
+      const db = new Database(process.env.SQLITE_FILE, { timeout: 10000 });
+      const stmt = db.prepare(process.env.CLAIM_SQL);
+      const params = JSON.parse(process.env.CLAIM_PARAMS);
+      process.stderr.write('ready\\n');
+      while (!fs.existsSync(process.env.GO_FILE)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      const ids = [];
+      for (let rows; (rows = stmt.all(...params)).length > 0; ) ids.push(...rows.map((r) => r.id));
+      process.stdout.write(JSON.stringify(ids));`;
+    let ready = 0;
+    const run = () =>
+      new Promise<string[]>((resolve, reject) => {
+        const proc = spawn(process.execPath, ['-e', child], {
+          env: {
+            ...process.env,
+            SQLITE_DRIVER: createRequire(import.meta.url).resolve('better-sqlite3'),
+            SQLITE_FILE: database,
+            GO_FILE: go,
+            CLAIM_SQL: claim.sql,
+            CLAIM_PARAMS: JSON.stringify(claim.params),
+          },
+        });
+        let out = '';
+        let err = '';
+        proc.stdout.on('data', (d) => (out += d));
+        proc.stderr.on('data', (d) => {
+          err += d;
+          if (String(d).includes('ready') && ++ready === 4) fs.writeFileSync(go, '');
+        });
+        proc.on('error', reject);
+        proc.on('close', (code) =>
+          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err)),
+        );
+      });
+    const results = await Promise.all([run(), run(), run(), run()]);
+    const claimed = results.flat();
+    expect(claimed).toHaveLength(total);
+    expect(new Set(claimed).size).toBe(total);
+    // The work was shared, not done by the first process alone.
+    expect(results.filter((ids) => ids.length > 0).length).toBeGreaterThan(1);
+    expect(await store.getProcessingCount()).toBe(total);
   });
 
   describe('claim with many future commands', () => {
@@ -199,7 +264,11 @@ describe('TypeOrmScheduledCommandStore on SQLite', () => {
 
     it('walks the claim index (no table scan, no sort of the pending rows)', async () => {
       const dialect = new SqliteDialect({ nowMs: () => clock.now().getTime() });
-      const { sql, params } = dialect.bind(dialect.claimSql('"scheduled_commands"', 'id'), ['w', 10, HOUR]);
+      const { sql, params } = dialect.bind(dialect.claimSql('"scheduled_commands"', 'id'), [
+        'w',
+        10,
+        HOUR,
+      ]);
       const plan = (await dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, params))
         .map((row: { detail: string }) => row.detail)
         .join('\n');
@@ -209,11 +278,16 @@ describe('TypeOrmScheduledCommandStore on SQLite', () => {
 
     it('claims the few due commands among them, in claim order', async () => {
       const due = Array.from({ length: 5 }, (_, i) =>
-        newCommand({ scheduledFor: new Date(START.getTime() - i * 1000), priority: i === 3 ? 1 : 0 }),
+        newCommand({
+          scheduledFor: new Date(START.getTime() - i * 1000),
+          priority: i === 3 ? 1 : 0,
+        }),
       );
       await store.scheduleMany(due);
       const claimed = await store.claim({ workerId: 'w', limit: 100, leaseMs: HOUR });
-      expect(claimed.map((e) => e.id)).toEqual([due[3], due[4], due[2], due[1], due[0]].map((c) => c.id));
+      expect(claimed.map((e) => e.id)).toEqual(
+        [due[3], due[4], due[2], due[1], due[0]].map((c) => c.id),
+      );
       expect(await store.msUntilNextDue()).toBe(HOUR + 1);
     });
 

@@ -22,7 +22,11 @@ import {
   type ScheduleTime,
   type StatusCounts,
 } from '../scheduled-command-entry.js';
-import { ScheduledCommandStore, type PurgeRequest, type StoreWatch } from '../scheduled-command-store.js';
+import {
+  ScheduledCommandStore,
+  type PurgeRequest,
+  type StoreWatch,
+} from '../scheduled-command-store.js';
 import { PostgresDialect, SCHEDULED_COMMANDS_CHANNEL } from './dialects/postgres-dialect.js';
 import { listenClientFactory, PostgresListener } from './dialects/postgres-listener.js';
 import {
@@ -59,7 +63,7 @@ export interface TypeOrmScheduledCommandStoreOptions {
 }
 
 /** The `DataSource` types this store runs on, by dialect. */
-export const SUPPORTED_DATA_SOURCE_TYPES = {
+const SUPPORTED_DATA_SOURCE_TYPES = {
   sqlite: ['better-sqlite3', 'sqlite'],
   postgres: ['postgres'],
 } as const;
@@ -185,7 +189,11 @@ const wholeMs = (ms: number): number => Math.max(0, Math.round(ms));
 const finishedOnly = (wanted: readonly ScheduledCommandStatus[]): ScheduledCommandStatus[] =>
   FINISHED_STATUSES.filter((status) => wanted.includes(status));
 
-function createDialect(dataSource: DataSource, clock: Clock, options: TypeOrmScheduledCommandStoreOptions): SqlDialect {
+function createDialect(
+  dataSource: DataSource,
+  clock: Clock,
+  options: TypeOrmScheduledCommandStoreOptions,
+): SqlDialect {
   const type = String(dataSource.options.type);
   if ((SUPPORTED_DATA_SOURCE_TYPES.sqlite as readonly string[]).includes(type)) {
     return new SqliteDialect({
@@ -196,7 +204,10 @@ function createDialect(dataSource: DataSource, clock: Clock, options: TypeOrmSch
   if ((SUPPORTED_DATA_SOURCE_TYPES.postgres as readonly string[]).includes(type)) {
     return new PostgresDialect();
   }
-  const supported = [...SUPPORTED_DATA_SOURCE_TYPES.sqlite, ...SUPPORTED_DATA_SOURCE_TYPES.postgres];
+  const supported = [
+    ...SUPPORTED_DATA_SOURCE_TYPES.sqlite,
+    ...SUPPORTED_DATA_SOURCE_TYPES.postgres,
+  ];
   throw new ScheduledCommandsError(
     `TypeOrmScheduledCommandStore does not support the DataSource type "${type}"; supported types: ${supported
       .map((t) => `"${t}"`)
@@ -219,7 +230,7 @@ function createDialect(dataSource: DataSource, clock: Clock, options: TypeOrmSch
  *   clocks may drift; the injected `Clock` is not used). Claims lock rows with
  *   `FOR UPDATE SKIP LOCKED`, so many instances claim concurrently without waiting on each other.
  *   Scheduling, rescheduling, requeueing and releasing send `NOTIFY scheduled_commands`, and
- *   {@link watch} listens on a dedicated connection.
+ *   `watch()` listens on a dedicated connection.
  * - **SQLite**: the injected `Clock` is the store's clock. A write statement holds the database's
  *   write lock from start to end, so several processes may share the file; before the first
  *   statement the store sets a busy timeout when there is none and switches a file database to WAL
@@ -337,7 +348,10 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     );
   }
 
-  override async deadLetter(lease: Lease, errorMessage: string): Promise<ScheduledCommandEntry | null> {
+  override async deadLetter(
+    lease: Lease,
+    errorMessage: string,
+  ): Promise<ScheduledCommandEntry | null> {
     await this.prepare();
     return this.one(
       `UPDATE ${this.table}
@@ -372,18 +386,20 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const [before, after] = messages.leaseLost(marker).split(marker);
     const lastAttempt = 'attempts > max_retries';
     const rows = await this.rows(
-      this.dialect.notifying(`UPDATE ${this.table}
+      this.dialect.notifying(`WITH v AS MATERIALIZED (
+        SELECT id AS v_id FROM ${this.table}${this.hint(LEASE_INDEX)}
+        WHERE status = 'processing' AND locked_until <= $now
+        ORDER BY locked_until LIMIT $1${this.dialect.skipLocked}
+      )
+      UPDATE ${this.table}
       SET status = CASE WHEN ${lastAttempt} THEN 'failed' ELSE 'pending' END,
           completed_at = CASE WHEN ${lastAttempt} THEN $now ELSE NULL END,
           retry_count = CASE WHEN ${lastAttempt} THEN retry_count ELSE retry_count + 1 END,
           scheduled_for = CASE WHEN ${lastAttempt} THEN scheduled_for ELSE $now END,
           error_message = $2 || COALESCE(locked_by, 'unknown') || $3,
           locked_by = NULL, locked_until = NULL
-      WHERE id IN (
-        SELECT id FROM ${this.table}${this.hint(LEASE_INDEX)}
-        WHERE status = 'processing' AND locked_until <= $now
-        ORDER BY locked_until, id LIMIT $1${this.dialect.skipLocked}
-      ) AND status = 'processing' AND locked_until <= $now
+      WHERE id IN (SELECT v_id FROM v) AND ${this.dialect.unindexed('status')} = 'processing'
+        AND locked_until <= $now
       RETURNING ${RETURNING}`),
       [max, before, after],
     );
@@ -399,19 +415,24 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     if (!(max > 0)) return [];
     await this.prepare();
     const rows = await this.rows(
-      `UPDATE ${this.table}
-      SET status = 'expired', completed_at = $now
-      WHERE id IN (
-        SELECT id FROM ${this.table}${this.hint(EXPIRY_INDEX)}
+      `WITH v AS MATERIALIZED (
+        SELECT id AS v_id FROM ${this.table}${this.hint(EXPIRY_INDEX)}
         WHERE status = 'pending' AND expires_at <= $now
-        ORDER BY expires_at, id LIMIT $1${this.dialect.skipLocked}
-      ) AND status = 'pending' AND expires_at <= $now
+        ORDER BY expires_at LIMIT $1${this.dialect.skipLocked}
+      )
+      UPDATE ${this.table}
+      SET status = 'expired', completed_at = $now
+      WHERE id IN (SELECT v_id FROM v) AND ${this.dialect.unindexed('status')} = 'pending'
+        AND expires_at <= $now
       RETURNING ${RETURNING}`,
       [max],
     );
     return rows
       .map(toEntry)
-      .sort((a, b) => (a.expiresAt as Date).getTime() - (b.expiresAt as Date).getTime() || byIdAsc(a, b));
+      .sort(
+        (a, b) =>
+          (a.expiresAt as Date).getTime() - (b.expiresAt as Date).getTime() || byIdAsc(a, b),
+      );
   }
 
   override async cancel(id: string): Promise<ScheduledCommandEntry | null> {
@@ -444,7 +465,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     if (statuses.length === 0) return null;
     await this.prepare();
     const [entry] = await this.requeueWhere(
-      `SELECT id FROM ${this.table} c WHERE c.id = $1 AND c.status IN (${statusList(statuses)})`,
+      `SELECT id AS v_id FROM ${this.table} c WHERE c.id = $1 AND c.status IN (${statusList(statuses)})`,
       statuses,
       [id],
     );
@@ -463,7 +484,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     await this.prepare();
     // Oldest first; among finished entries sharing an idempotency key only the oldest is taken,
     // since the key can have one live holder only.
-    const candidates = `SELECT id FROM (
+    const candidates = `SELECT id AS v_id FROM (
         SELECT c.id, c.idempotency_key,
                ROW_NUMBER() OVER (PARTITION BY c.idempotency_key ORDER BY c.id) AS v_rank
         FROM ${this.table} c
@@ -499,7 +520,8 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       return `$${params.length}`;
     };
     const desc = page.order === 'desc';
-    const keyset = page.afterId === null ? '' : ` AND id ${desc ? '<' : '>'} ${param(page.afterId)}`;
+    const keyset =
+      page.afterId === null ? '' : ` AND id ${desc ? '<' : '>'} ${param(page.afterId)}`;
     // One row more than the page tells whether there is a next page.
     const rows = await this.rows(
       `SELECT ${RETURNING} FROM ${this.table}
@@ -570,12 +592,13 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     await this.prepare();
     const list = statusList(statuses);
     const { affected } = await this.execute(
-      `DELETE FROM ${this.table}
-      WHERE id IN (
-        SELECT id FROM ${this.table}${this.hint(FINISHED_INDEX)}
+      `WITH v AS MATERIALIZED (
+        SELECT id AS v_id FROM ${this.table}${this.hint(FINISHED_INDEX)}
         WHERE completed_at IS NOT NULL AND completed_at < $1 AND status IN (${list})
-        ORDER BY completed_at, id LIMIT $2${this.dialect.skipLocked}
-      ) AND status IN (${list})`,
+        ORDER BY completed_at LIMIT $2${this.dialect.skipLocked}
+      )
+      DELETE FROM ${this.table}
+      WHERE id IN (SELECT v_id FROM v) AND ${this.dialect.unindexed('status')} IN (${list})`,
       [request.olderThan.getTime(), limit],
     );
     return affected;
@@ -632,7 +655,10 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   }
 
   /** Runs one statement (`$1..$n`, `$now`) and returns its rows and affected-row count. */
-  private async execute(sql: string, params: readonly unknown[]): Promise<{ rows: Row[]; affected: number }> {
+  private async execute(
+    sql: string,
+    params: readonly unknown[],
+  ): Promise<{ rows: Row[]; affected: number }> {
     const bound = this.dialect.bind(sql, params);
     const runner = this.dataSource.createQueryRunner();
     try {
@@ -648,7 +674,10 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     return (await this.execute(sql, params)).rows;
   }
 
-  private async one(sql: string, params: readonly unknown[]): Promise<ScheduledCommandEntry | null> {
+  private async one(
+    sql: string,
+    params: readonly unknown[],
+  ): Promise<ScheduledCommandEntry | null> {
     const rows = await this.rows(sql, params);
     return rows.length ? toEntry(rows[0]) : null;
   }
@@ -670,10 +699,11 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     statuses: readonly ScheduledCommandStatus[],
     params: readonly unknown[],
   ): Promise<ScheduledCommandEntry[]> {
-    const sql = this.dialect.notifying(`UPDATE ${this.table} AS t
+    const sql = this.dialect.notifying(`WITH v AS MATERIALIZED (${candidates})
+      UPDATE ${this.table} AS t
       SET status = 'pending', scheduled_for = $now, retry_count = 0, expires_at = NULL,
           completed_at = NULL, result_payload = NULL, locked_by = NULL, locked_until = NULL
-      WHERE id IN (${candidates}) AND status IN (${statusList(statuses)})
+      WHERE id IN (SELECT v_id FROM v) AND ${this.dialect.unindexed('status')} IN (${statusList(statuses)})
         AND ${this.keyIsFree('t')}
       RETURNING ${RETURNING}`);
     for (let attempt = 1; ; attempt++) {
@@ -696,14 +726,21 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     for (const batch of chunks(leases, BATCH_SIZE)) {
       await this.prepare();
       const json = JSON.stringify(
-        batch.map((lease) => ({ v_id: lease.id, v_worker: lease.workerId, v_attempt: lease.attempt })),
+        batch.map((lease) => ({
+          v_id: lease.id,
+          v_worker: lease.workerId,
+          v_attempt: lease.attempt,
+        })),
       );
       const sql = `UPDATE ${this.table} SET ${assignments}
         FROM ${this.dialect.jsonRows('$1', LEASE_COLUMNS)}
         WHERE id = v_id AND ${this.dialect.unindexed('status')} = 'processing'
           AND locked_by = v_worker AND attempts = v_attempt
         RETURNING id`;
-      const rows = await this.rows(notify ? this.dialect.notifying(sql) : sql, [json, ...extraParams]);
+      const rows = await this.rows(notify ? this.dialect.notifying(sql) : sql, [
+        json,
+        ...extraParams,
+      ]);
       for (const row of rows) done.push(String(row.id));
     }
     return done;
@@ -727,9 +764,11 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
         );
       }
       const inserted = new Set(
-        (await this.rows(this.dialect.notifying(this.insertSql()), [JSON.stringify(waiting.map((w) => newRow(w.command)))])).map(
-          (row) => String(row.id),
-        ),
+        (
+          await this.rows(this.dialect.notifying(this.insertSql()), [
+            JSON.stringify(waiting.map((w) => newRow(w.command))),
+          ])
+        ).map((row) => String(row.id)),
       );
       const skipped = waiting.filter((w) => {
         if (!inserted.has(w.command.id)) return true;
@@ -797,5 +836,7 @@ function byIdAsc(a: { id: string }, b: { id: string }): number {
 }
 
 function emptyCounts(): StatusCounts {
-  return Object.fromEntries(SCHEDULED_COMMAND_STATUSES.map((status) => [status, 0])) as StatusCounts;
+  return Object.fromEntries(
+    SCHEDULED_COMMAND_STATUSES.map((status) => [status, 0]),
+  ) as StatusCounts;
 }

@@ -54,6 +54,7 @@ export class StatementCache {
 
   constructor(private readonly capacity = 500) {}
 
+  /** The compiled form of `sql`, compiled with `compile` on first use. */
   get(sql: string, compile: (sql: string) => CompiledStatement): CompiledStatement {
     let compiled = this.entries.get(sql);
     if (!compiled) {

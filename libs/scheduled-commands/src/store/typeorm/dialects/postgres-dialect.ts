@@ -53,7 +53,7 @@ export class PostgresDialect implements SqlDialect {
    */
   claimSql(table: string, returning: string): string {
     return `WITH RECURSIVE ${pendingPrioritiesCte(table, this)},
-    picked AS (
+    picked AS MATERIALIZED (
       SELECT d.id AS v_id
       FROM priorities
       CROSS JOIN LATERAL (
@@ -75,7 +75,9 @@ export class PostgresDialect implements SqlDialect {
   }
 
   unindexed(column: string): string {
-    return column;
+    // Also here: with statistics that show few processing rows, the planner would otherwise
+    // hash-join the batch against every processing row found through the status index.
+    return `(${column} || '')`;
   }
 
   indexHint(): string {

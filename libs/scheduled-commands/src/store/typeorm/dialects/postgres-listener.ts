@@ -30,7 +30,9 @@ const DEFAULT_BACKOFF: ReconnectBackoff = { initialMs: 100, maxMs: 10_000 };
  * listener reaches the same server with the same credentials (the primary when replication is set).
  */
 export function listenClientFactory(dataSource: DataSource): ClientFactory {
-  const driver = dataSource.driver as unknown as { postgres?: { Client: new (config: object) => ListenClient } };
+  const driver = dataSource.driver as unknown as {
+    postgres?: { Client: new (config: object) => ListenClient };
+  };
   const pg = driver.postgres;
   if (!pg?.Client) {
     throw new Error('The PostgreSQL driver of this DataSource has no pg Client to listen with.');
@@ -66,6 +68,7 @@ export class PostgresListener implements StoreWatch {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private failures = 0;
+  private connecting: Promise<void> | null = null;
 
   constructor(
     private readonly createClient: ClientFactory,
@@ -79,16 +82,26 @@ export class PostgresListener implements StoreWatch {
    * (it then keeps retrying in the background).
    */
   async start(): Promise<void> {
-    await this.connect(false);
+    await this.attempt(false);
   }
 
+  /** Stops listening for good: cancels any pending reconnection and ends the connection. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    // A connection being opened right now is disposed of as soon as it is up.
+    await this.connecting;
     const client = this.client;
     this.client = null;
     if (client) await this.dispose(client);
+  }
+
+  private attempt(reconnecting: boolean): Promise<void> {
+    this.connecting = this.connect(reconnecting).finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
   }
 
   private async connect(reconnecting: boolean): Promise<void> {
@@ -148,11 +161,14 @@ export class PostgresListener implements StoreWatch {
 
   private scheduleReconnect(): void {
     if (this.closed || this.timer) return;
-    const base = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.failures, 20));
+    const base = Math.min(
+      this.backoff.maxMs,
+      this.backoff.initialMs * 2 ** Math.min(this.failures, 20),
+    );
     const delay = Math.round(base * (0.8 + Math.random() * 0.2));
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.connect(true);
+      void this.attempt(true);
     }, delay);
     this.timer.unref?.();
   }

@@ -48,8 +48,8 @@ export interface SqlDialect {
   indexHint(index: string): string;
 
   /**
-   * `column` in a form no index can serve (`+column` on SQLite), so that a join from a batch
-   * parameter is driven by the primary key and not by the status index.
+   * `column` in a form no index can serve, so that a join from a batch parameter is always driven
+   * by the primary key and never by the status index.
    */
   unindexed(column: string): string;
 
@@ -69,11 +69,15 @@ export interface SqlDialect {
   prepareConnection(dataSource: DataSource): Promise<void>;
 }
 
-/** Names of the indexes of `ScheduledCommandEntity` that queries rely on. */
+/** Partial index of pending rows in (priority, scheduled_for, id) order: claims and next-due lookups. */
 export const CLAIM_INDEX = 'IDX_scheduled_commands_claim';
+/** Partial index of processing rows by lease end: lease recovery. */
 export const LEASE_INDEX = 'IDX_scheduled_commands_lease';
+/** Partial index of pending rows by expiry time: the expiry sweep. */
 export const EXPIRY_INDEX = 'IDX_scheduled_commands_expiry';
+/** Partial index of finished rows by completion time: purge. */
 export const FINISHED_INDEX = 'IDX_scheduled_commands_finished';
+/** Unique partial index of the idempotency keys of live rows. */
 export const IDEMPOTENCY_INDEX = 'UQ_scheduled_commands_idempotency_key';
 
 /** Quotes an identifier, or each part of a dotted `schema.table` name. */

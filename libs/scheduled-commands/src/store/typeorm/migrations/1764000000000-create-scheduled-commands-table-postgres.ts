@@ -1,6 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { SCHEDULED_COMMANDS_TABLE } from '../../../scheduled-commands.constants.js';
-import { createSchemaStatements, dropSchemaStatements, qualifiedName } from './scheduled-commands-schema.js';
+import {
+  createSchemaStatements,
+  dropSchemaStatements,
+  qualifiedName,
+} from './scheduled-commands-schema.js';
 
 /** The DataSource's `schema` option, where TypeORM puts the entity's table when it is set. */
 function schemaOf(queryRunner: QueryRunner): string | undefined {

@@ -1,6 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { SCHEDULED_COMMANDS_TABLE } from '../../../scheduled-commands.constants.js';
-import { createSchemaStatements, dropSchemaStatements, qualifiedName } from './scheduled-commands-schema.js';
+import {
+  createSchemaStatements,
+  dropSchemaStatements,
+  qualifiedName,
+} from './scheduled-commands-schema.js';
 
 /**
  * Creates the `scheduled_commands` table and its indexes on SQLite (better-sqlite3), exactly as

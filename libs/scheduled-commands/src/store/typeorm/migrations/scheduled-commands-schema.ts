@@ -10,13 +10,21 @@ const INDEXES: readonly { name: string; columns: string; unique?: boolean; where
     columns: '"priority", "scheduled_for", "id"',
     where: `status = 'pending'`,
   },
-  { name: 'IDX_scheduled_commands_lease', columns: '"locked_until"', where: `status = 'processing'` },
+  {
+    name: 'IDX_scheduled_commands_lease',
+    columns: '"locked_until"',
+    where: `status = 'processing'`,
+  },
   {
     name: 'IDX_scheduled_commands_expiry',
     columns: '"expires_at"',
     where: `status = 'pending' AND expires_at IS NOT NULL`,
   },
-  { name: 'IDX_scheduled_commands_finished', columns: '"completed_at"', where: 'completed_at IS NOT NULL' },
+  {
+    name: 'IDX_scheduled_commands_finished',
+    columns: '"completed_at"',
+    where: 'completed_at IS NOT NULL',
+  },
   { name: 'IDX_scheduled_commands_status', columns: '"status", "id"' },
   { name: 'IDX_scheduled_commands_command_type', columns: '"command_type", "id"' },
   { name: 'IDX_scheduled_commands_correlation', columns: '"correlation_id", "id"' },
@@ -65,7 +73,8 @@ export function createSchemaStatements(dialect: 'sqlite' | 'postgres', table: st
     `"locked_by" text`,
     `"locked_until" bigint`,
   ];
-  if (t.primaryKey === 'constraint') columns.push(`CONSTRAINT "PK_scheduled_commands" PRIMARY KEY ("id")`);
+  if (t.primaryKey === 'constraint')
+    columns.push(`CONSTRAINT "PK_scheduled_commands" PRIMARY KEY ("id")`);
   return [
     `CREATE TABLE ${table} (${columns.join(', ')})`,
     ...INDEXES.map(

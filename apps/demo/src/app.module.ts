@@ -1,0 +1,53 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ScheduledCommandsModule } from 'nestjs-scheduled-commands';
+import { AdminModule } from './admin/admin.module.js';
+import { BillingModule } from './billing/billing.module.js';
+import { demoConfig } from './demo.config.js';
+import { EmailsModule } from './emails/emails.module.js';
+import { IntegrationsModule } from './integrations/integrations.module.js';
+import { ReportsModule } from './reports/reports.module.js';
+import { SharedModule } from './shared/shared.module.js';
+import { StoryModule } from './story/story.module.js';
+import { UsersModule } from './users/users.module.js';
+
+/**
+ * The demo application: a SQLite database (the file `DEMO_DATABASE`, default `demo.sqlite`) holds the
+ * users and the scheduled commands; the worker polls every second and retries after 1 s, 2 s, 4 s...
+ * so the whole story plays out in well under a minute.
+ */
+@Module({
+  imports: [
+    CqrsModule.forRoot(),
+    // forRootAsync so the database file is read from the environment when the app starts, not when
+    // this file is imported (tests set DEMO_DATABASE before they create the app).
+    TypeOrmModule.forRootAsync({
+      useFactory: () => ({
+        type: 'better-sqlite3',
+        database: demoConfig().database,
+        autoLoadEntities: true, // picks up ScheduledCommandEntity and the demo's own User entity
+        synchronize: true,
+      }),
+    }),
+    ScheduledCommandsModule.forRoot({
+      pollingInterval: 1_000,
+      batchSize: 50,
+      concurrency: 4,
+      maxRetries: 3,
+      retryDelayBase: 1_000,
+      exponentialBackoff: true,
+      leaseDuration: 10_000,
+      shutdownTimeout: 5_000,
+    }),
+    SharedModule,
+    UsersModule,
+    EmailsModule,
+    BillingModule,
+    ReportsModule,
+    IntegrationsModule,
+    AdminModule,
+    StoryModule,
+  ],
+})
+export class AppModule {}

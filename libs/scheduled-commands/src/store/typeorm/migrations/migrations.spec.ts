@@ -1,0 +1,179 @@
+import 'reflect-metadata';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createPgDatabase,
+  pgAvailable,
+  type PgTestDatabase,
+} from '../../../../../../test/support/postgres.js';
+import { SystemClock } from '../../../clock.js';
+import { ScheduledCommandsError } from '../../../errors/index.js';
+import { newCommand } from '../../../testing/index.js';
+import { ScheduledCommandEntity } from '../scheduled-command.entity.js';
+import { TypeOrmScheduledCommandStore } from '../typeorm-scheduled-command-store.js';
+import {
+  CreateScheduledCommandsTablePostgres1764000000000,
+  CreateScheduledCommandsTableSqlite1764000000000,
+  scheduledCommandsMigrations,
+} from './index.js';
+
+const open: DataSource[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((ds) => (ds.isInitialized ? ds.destroy() : undefined)));
+});
+
+async function connect(options: DataSourceOptions): Promise<DataSource> {
+  const dataSource = new DataSource(options);
+  open.push(dataSource);
+  return dataSource.initialize();
+}
+
+/** SQL that `synchronize` would run now; empty when the schema matches the entity. */
+async function pendingSchemaChanges(dataSource: DataSource): Promise<string[]> {
+  const log = await dataSource.driver.createSchemaBuilder().log();
+  return log.upQueries.map((q) => q.query);
+}
+
+/** Runs the scheduled-commands migration against a fresh store and checks it works. */
+async function expectWorkingStore(dataSource: DataSource): Promise<void> {
+  const store = new TypeOrmScheduledCommandStore(dataSource, new SystemClock());
+  const command = newCommand({ idempotencyKey: 'k' });
+  expect(await store.schedule(command)).toEqual({ id: command.id, created: true });
+  expect((await store.schedule(newCommand({ idempotencyKey: 'k' }))).created).toBe(false);
+  expect((await store.claim({ workerId: 'w', limit: 5, leaseMs: 1_000 })).map((e) => e.id)).toEqual(
+    [command.id],
+  );
+}
+
+describe('scheduledCommandsMigrations()', () => {
+  it('returns the migration of each supported DataSource type', () => {
+    expect(scheduledCommandsMigrations('better-sqlite3')).toEqual([
+      CreateScheduledCommandsTableSqlite1764000000000,
+    ]);
+    expect(scheduledCommandsMigrations('sqlite')).toEqual([
+      CreateScheduledCommandsTableSqlite1764000000000,
+    ]);
+    expect(scheduledCommandsMigrations('postgres')).toEqual([
+      CreateScheduledCommandsTablePostgres1764000000000,
+    ]);
+  });
+
+  it('refuses other types with an error naming the supported ones', () => {
+    expect(() => scheduledCommandsMigrations('mysql')).toThrow(ScheduledCommandsError);
+    expect(() => scheduledCommandsMigrations('mysql')).toThrow(
+      /"better-sqlite3", "sqlite", "postgres"/,
+    );
+  });
+});
+
+describe('SQLite migration', () => {
+  const dirs: string[] = [];
+  const database = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scheduled-commands-migrations-'));
+    dirs.push(dir);
+    return path.join(dir, 'db.sqlite');
+  };
+  afterAll(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+  const base = (file: string): DataSourceOptions => ({
+    type: 'better-sqlite3',
+    database: file,
+    entities: [ScheduledCommandEntity],
+    migrations: scheduledCommandsMigrations('better-sqlite3'),
+  });
+
+  /** Table and index definitions as SQLite stores them, whitespace normalised. */
+  const schemaOf = async (dataSource: DataSource): Promise<string[]> =>
+    (
+      await dataSource.query(
+        `SELECT sql FROM sqlite_master WHERE tbl_name = 'scheduled_commands' AND sql IS NOT NULL ORDER BY name`,
+      )
+    ).map((row: { sql: string }) => row.sql.replace(/\s+/g, ' ').replace(/\( /g, '(').trim());
+
+  it('creates exactly the schema synchronize creates, and leaves synchronize nothing to do', async () => {
+    const migrated = await connect(base(database()));
+    expect(await migrated.runMigrations()).toHaveLength(1);
+    expect(await pendingSchemaChanges(migrated)).toEqual([]);
+
+    const synchronized = await connect({ ...base(database()), synchronize: true });
+    expect(await schemaOf(migrated)).toEqual(await schemaOf(synchronized));
+    expect(await schemaOf(migrated)).toHaveLength(9);
+    await expectWorkingStore(migrated);
+  });
+
+  it('is undone by its down()', async () => {
+    const dataSource = await connect(base(database()));
+    await dataSource.runMigrations();
+    await dataSource.undoLastMigration();
+    expect(await schemaOf(dataSource)).toEqual([]);
+  });
+});
+
+describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
+  let db: PgTestDatabase;
+  beforeAll(async () => {
+    db = await createPgDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  const base = (schema?: string): DataSourceOptions => ({
+    type: 'postgres',
+    url: db.url,
+    schema,
+    entities: [ScheduledCommandEntity],
+    migrations: scheduledCommandsMigrations('postgres'),
+    migrationsTableName: `migrations_${schema ?? 'public'}`,
+  });
+
+  /** Column and index definitions from the catalog, schema names removed. */
+  const schemaOf = async (dataSource: DataSource, schema: string): Promise<string[]> => {
+    const columns = await dataSource.query(
+      `SELECT column_name || ' ' || data_type || coalesce('(' || character_maximum_length || ')', '') ||
+              CASE WHEN is_nullable = 'NO' THEN ' not null' ELSE '' END AS def
+       FROM information_schema.columns
+       WHERE table_schema = $1 AND table_name = 'scheduled_commands' ORDER BY ordinal_position`,
+      [schema],
+    );
+    const indexes = await dataSource.query(
+      `SELECT replace(indexdef, $1 || '.', '') AS def FROM pg_indexes
+       WHERE schemaname = $1 AND tablename = 'scheduled_commands' ORDER BY indexname`,
+      [schema],
+    );
+    return [...columns, ...indexes].map((row: { def: string }) => row.def);
+  };
+
+  it('creates exactly the schema synchronize creates, and leaves synchronize nothing to do', async () => {
+    const admin = await connect(base());
+    await admin.query('CREATE SCHEMA migrated');
+    await admin.query('CREATE SCHEMA synchronized');
+
+    const migrated = await connect(base('migrated'));
+    expect(await migrated.runMigrations()).toHaveLength(1);
+    expect(await pendingSchemaChanges(migrated)).toEqual([]);
+
+    await connect({ ...base('synchronized'), synchronize: true });
+    const expected = await schemaOf(admin, 'synchronized');
+    expect(expected).toHaveLength(20 + 9);
+    expect(await schemaOf(admin, 'migrated')).toEqual(expected);
+
+    // The store finds the table in the DataSource's schema.
+    await expectWorkingStore(migrated);
+  });
+
+  it('works in the default schema and is undone by its down()', async () => {
+    const dataSource = await connect(base());
+    await dataSource.runMigrations();
+    expect(await pendingSchemaChanges(dataSource)).toEqual([]);
+    await expectWorkingStore(dataSource);
+    await dataSource.undoLastMigration();
+    const [{ table }] = await dataSource.query(
+      `SELECT to_regclass('public.scheduled_commands') AS table`,
+    );
+    expect(table).toBeNull();
+  });
+});
