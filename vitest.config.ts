@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-const lib = (p: string) => fileURLToPath(new URL(`./libs/scheduled-commands/src/${p}`, import.meta.url));
+const lib = (p: string) =>
+  fileURLToPath(new URL(`./libs/scheduled-commands/src/${p}`, import.meta.url));
 
 export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],

@@ -13,16 +13,15 @@ import {
 import { ManualClock } from 'nestjs-scheduled-commands/testing';
 import { Test } from '@nestjs/testing';
 import { CqrsModule, Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { createTestApp, tempDatabase, type TestApp } from './support/app.js';
-import { allHandlers, GateCommand, Gates, Journal, LabelCommand, SendEmailCommand } from './support/commands.js';
-
-const until = async (check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+import { createTestApp, tempDatabase, until, type TestApp } from './support/app.js';
+import {
+  allHandlers,
+  GateCommand,
+  Gates,
+  Journal,
+  LabelCommand,
+  SendEmailCommand,
+} from './support/commands.js';
 
 describe('application lifecycle', () => {
   const apps: TestApp[] = [];
@@ -35,14 +34,22 @@ describe('application lifecycle', () => {
   it('keeps pending commands across a restart and runs them in the next app on the same file', async () => {
     const db = tempDatabase();
     dbs.push(db);
-    const first = await createTestApp({ database: db.file, options: { enabled: false }, providers: allHandlers });
+    const first = await createTestApp({
+      database: db.file,
+      options: { enabled: false },
+      providers: allHandlers,
+    });
     const soon = await first.scheduler.schedule(new SendEmailCommand('after@restart', 'hi'));
     const later = await first.scheduler.schedule(new LabelCommand('later'), { delay: 300 });
     const cancelled = await first.scheduler.schedule(new LabelCommand('cancelled'), { delay: 300 });
     await first.scheduler.cancel(cancelled);
     await first.close();
 
-    const second = await createTestApp({ database: db.file, options: { pollingInterval: 50 }, providers: allHandlers });
+    const second = await createTestApp({
+      database: db.file,
+      options: { pollingInterval: 50 },
+      providers: allHandlers,
+    });
     apps.push(second);
     await until(async () => (await second.scheduler.getStatus(later))?.status === 'completed');
     expect((await second.scheduler.getStatus(soon))?.status).toBe('completed');
@@ -51,7 +58,10 @@ describe('application lifecycle', () => {
   });
 
   it('starts a command scheduled for now at once, without waiting for the polling interval', async () => {
-    const t = await createTestApp({ options: { pollingInterval: 600_000 }, providers: allHandlers });
+    const t = await createTestApp({
+      options: { pollingInterval: 600_000 },
+      providers: allHandlers,
+    });
     apps.push(t);
     const id = await t.scheduler.schedule(new LabelCommand('now'));
     await until(async () => (await t.scheduler.getStatus(id))?.status === 'completed', 5_000);
@@ -62,7 +72,11 @@ describe('application lifecycle', () => {
   it('on shutdown lets a running command finish, writes its result and publishes its event before closing', async () => {
     const db = tempDatabase();
     dbs.push(db);
-    const t = await createTestApp({ database: db.file, options: { pollingInterval: 600_000, shutdownTimeout: 5_000 }, providers: allHandlers });
+    const t = await createTestApp({
+      database: db.file,
+      options: { pollingInterval: 600_000, shutdownTimeout: 5_000 },
+      providers: allHandlers,
+    });
     const gates = t.app.get(Gates);
     const id = await t.scheduler.schedule(new GateCommand('slow'));
     await until(() => gates.started.includes('slow'));
@@ -71,7 +85,11 @@ describe('application lifecycle', () => {
     gates.open('slow');
     await closing;
     expect(t.events.of(ScheduledCommandCompletedEvent).map((e) => e.commandId)).toEqual([id]);
-    const reopened = await createTestApp({ database: db.file, options: { enabled: false }, providers: allHandlers });
+    const reopened = await createTestApp({
+      database: db.file,
+      options: { enabled: false },
+      providers: allHandlers,
+    });
     apps.push(reopened);
     expect(await reopened.scheduler.getResult(id)).toBe('opened slow');
     expect((await reopened.scheduler.getStatus(id))?.status).toBe('completed');
@@ -80,15 +98,27 @@ describe('application lifecycle', () => {
   it('on shutdown releases a command still running after shutdownTimeout, without counting the attempt', async () => {
     const db = tempDatabase();
     dbs.push(db);
-    const t = await createTestApp({ database: db.file, options: { pollingInterval: 600_000, shutdownTimeout: 100 }, providers: allHandlers });
+    const t = await createTestApp({
+      database: db.file,
+      options: { pollingInterval: 600_000, shutdownTimeout: 100 },
+      providers: allHandlers,
+    });
     const gates = t.app.get(Gates);
     const id = await t.scheduler.schedule(new GateCommand('stuck'));
     await until(() => gates.started.includes('stuck'));
     await t.app.close();
     expect(gates.signals.get('stuck')?.aborted).toBe(true);
-    const reopened = await createTestApp({ database: db.file, options: { enabled: false }, providers: allHandlers });
+    const reopened = await createTestApp({
+      database: db.file,
+      options: { enabled: false },
+      providers: allHandlers,
+    });
     apps.push(reopened);
-    expect(await reopened.scheduler.getStatus(id)).toMatchObject({ status: 'pending', attempts: 0, lockedBy: null });
+    expect(await reopened.scheduler.getStatus(id)).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      lockedBy: null,
+    });
   });
 
   it('never runs two ticks at once and survives a store that throws', async () => {
@@ -109,7 +139,10 @@ describe('application lifecycle', () => {
       inPass--;
       return expireDue(limit);
     };
-    const t = await createTestApp({ options: { store, clock, pollingInterval: 600_000 }, providers: allHandlers });
+    const t = await createTestApp({
+      options: { store, clock, pollingInterval: 600_000 },
+      providers: allHandlers,
+    });
     apps.push(t);
     const id = await t.scheduler.schedule(new LabelCommand('eventually'));
     await Promise.all([t.poller.tick(), t.poller.tick(), t.poller.tick()]);
@@ -126,7 +159,10 @@ describe('application lifecycle', () => {
       if (failures-- > 0) throw new Error('write failed');
       return complete(c);
     };
-    const t = await createTestApp({ options: { store, clock, pollingInterval: 600_000 }, providers: allHandlers });
+    const t = await createTestApp({
+      options: { store, clock, pollingInterval: 600_000 },
+      providers: allHandlers,
+    });
     apps.push(t);
     const id = await t.scheduler.schedule(new LabelCommand('once'));
     await until(async () => (await t.scheduler.getStatus(id))?.status === 'completed', 10_000);
@@ -151,7 +187,9 @@ describe('module configuration', () => {
           store,
           useFactory: (s: Settings) => ({ maxRetries: s.retries, clock, enabled: false }),
           inject: [Settings],
-          imports: [{ module: class SettingsModule {}, providers: [Settings], exports: [Settings] }],
+          imports: [
+            { module: class SettingsModule {}, providers: [Settings], exports: [Settings] },
+          ],
         }),
       ],
       providers: [...allHandlers],
@@ -170,7 +208,13 @@ describe('module configuration', () => {
 
   it('fails the start-up with InvalidModuleOptionsError naming the field', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [CqrsModule.forRoot(), ScheduledCommandsModule.forRoot({ store: new InMemoryScheduledCommandStore(), pollingInterval: -1 })],
+      imports: [
+        CqrsModule.forRoot(),
+        ScheduledCommandsModule.forRoot({
+          store: new InMemoryScheduledCommandStore(),
+          pollingInterval: -1,
+        }),
+      ],
     })
       .compile()
       .then(
@@ -195,7 +239,13 @@ describe('module configuration', () => {
       async execute(): Promise<void> {}
     }
     const moduleRef = await Test.createTestingModule({
-      imports: [CqrsModule.forRoot(), ScheduledCommandsModule.forRoot({ store: new InMemoryScheduledCommandStore(), enabled: false })],
+      imports: [
+        CqrsModule.forRoot(),
+        ScheduledCommandsModule.forRoot({
+          store: new InMemoryScheduledCommandStore(),
+          enabled: false,
+        }),
+      ],
       providers: [AHandler, BHandler],
     }).compile();
     const app = moduleRef.createNestApplication();

@@ -8,7 +8,15 @@ import {
 } from 'nestjs-scheduled-commands';
 import { ManualClock } from 'nestjs-scheduled-commands/testing';
 import { createTestApp, type TestApp } from './support/app.js';
-import { allHandlers, FlakyCommand, GateCommand, Gates, Journal, LabelCommand, SendEmailCommand } from './support/commands.js';
+import {
+  allHandlers,
+  FlakyCommand,
+  GateCommand,
+  Gates,
+  Journal,
+  LabelCommand,
+  SendEmailCommand,
+} from './support/commands.js';
 
 const T0 = new Date('2026-11-27T09:00:00.000Z');
 const HOUR = 3_600_000;
@@ -23,7 +31,12 @@ describe('managing entries (SQLite, through the public API)', () => {
   beforeEach(async () => {
     clock = new ManualClock(T0);
     t = await createTestApp({
-      options: { clock, workerId: 'w', maxRetries: 1, retention: { completed: 7 * DAY, failed: 30 * DAY, cancelled: 30 * DAY, expired: 30 * DAY } },
+      options: {
+        clock,
+        workerId: 'w',
+        maxRetries: 1,
+        retention: { completed: 7 * DAY, failed: 30 * DAY, cancelled: 30 * DAY, expired: 30 * DAY },
+      },
       providers: allHandlers,
     });
     journal = t.app.get(Journal);
@@ -33,15 +46,13 @@ describe('managing entries (SQLite, through the public API)', () => {
     await t.close();
   });
 
-  const entry = async (id: string): Promise<ScheduledCommandEntry> => (await t.scheduler.getStatus(id))!;
-
   /** Runs due work until nothing changes (retries with the manual clock moved past each delay). */
   const deadLetter = async (key: string): Promise<string> => {
     const id = await t.scheduler.schedule(new FlakyCommand(key), { maxRetries: 1 });
     await t.runDue();
     clock.advance(HOUR);
     await t.runDue();
-    expect((await entry(id)).status).toBe('failed');
+    expect((await t.entry(id)).status).toBe('failed');
     return id;
   };
 
@@ -49,13 +60,15 @@ describe('managing entries (SQLite, through the public API)', () => {
     it('moves a pending command to a new time or delay, publishes Rescheduled, and it runs then', async () => {
       const id = await t.scheduler.schedule(new LabelCommand('moved'), { delay: HOUR });
       expect(await t.scheduler.reschedule(id, { delay: 2 * HOUR })).toBe(true);
-      expect((await entry(id)).scheduledFor.getTime()).toBe(T0.getTime() + 2 * HOUR);
+      expect((await t.entry(id)).scheduledFor.getTime()).toBe(T0.getTime() + 2 * HOUR);
       clock.advance(HOUR);
       await t.runDue();
       expect(journal.names()).toEqual([]);
       const at = new Date(T0.getTime() + 3 * HOUR);
       expect(await t.scheduler.reschedule(id, { scheduledFor: at })).toBe(true);
-      expect(t.events.of(ScheduledCommandRescheduledEvent).map((e) => e.scheduledFor.getTime())).toEqual([T0.getTime() + 2 * HOUR, at.getTime()]);
+      expect(
+        t.events.of(ScheduledCommandRescheduledEvent).map((e) => e.scheduledFor.getTime()),
+      ).toEqual([T0.getTime() + 2 * HOUR, at.getTime()]);
       clock.set(at);
       await t.runDue();
       expect(journal.names()).toEqual(['moved']);
@@ -64,10 +77,10 @@ describe('managing entries (SQLite, through the public API)', () => {
     it('moves a command waiting for its retry, and refuses completed, cancelled and unknown ones', async () => {
       const retrying = await t.scheduler.schedule(new FlakyCommand('r'), { maxRetries: 2 });
       await t.runDue();
-      expect((await entry(retrying)).retryCount).toBe(1);
+      expect((await t.entry(retrying)).retryCount).toBe(1);
       expect(await t.scheduler.reschedule(retrying, { delay: 0 })).toBe(true);
       await t.runDue();
-      expect((await entry(retrying)).retryCount).toBe(2);
+      expect((await t.entry(retrying)).retryCount).toBe(2);
 
       const done = await t.scheduler.schedule(new LabelCommand('done'));
       await t.runDue();
@@ -76,17 +89,26 @@ describe('managing entries (SQLite, through the public API)', () => {
       await t.scheduler.cancel(cancelled);
       expect(await t.scheduler.reschedule(cancelled, { delay: 5 })).toBe(false);
       expect(await t.scheduler.reschedule(UNKNOWN, { delay: 5 })).toBe(false);
-      await expect(t.scheduler.reschedule('nope', { delay: 5 })).rejects.toBeInstanceOf(InvalidCommandIdError);
-      await expect(t.scheduler.reschedule(cancelled, { delay: -5 })).rejects.toBeInstanceOf(InvalidScheduleOptionsError);
-      await expect(t.scheduler.reschedule(cancelled, {} as never)).rejects.toBeInstanceOf(InvalidScheduleOptionsError);
+      await expect(t.scheduler.reschedule('nope', { delay: 5 })).rejects.toBeInstanceOf(
+        InvalidCommandIdError,
+      );
+      await expect(t.scheduler.reschedule(cancelled, { delay: -5 })).rejects.toBeInstanceOf(
+        InvalidScheduleOptionsError,
+      );
+      await expect(t.scheduler.reschedule(cancelled, {} as never)).rejects.toBeInstanceOf(
+        InvalidScheduleOptionsError,
+      );
     });
 
     it('races with a claim: exactly one wins, and the command runs once', async () => {
       for (let i = 0; i < 20; i++) {
         const id = await t.scheduler.schedule(new LabelCommand(`race-${i}`), { delay: 10 });
         clock.advance(10);
-        const [moved] = await Promise.all([t.scheduler.reschedule(id, { delay: HOUR }), t.runDue()]);
-        const e = await entry(id);
+        const [moved] = await Promise.all([
+          t.scheduler.reschedule(id, { delay: HOUR }),
+          t.runDue(),
+        ]);
+        const e = await t.entry(id);
         if (moved) expect(e).toMatchObject({ status: 'pending', attempts: 0 });
         else expect(e.status).toBe('completed');
       }
@@ -101,32 +123,50 @@ describe('managing entries (SQLite, through the public API)', () => {
   describe('retry dead letters', () => {
     it('puts a failed command back to pending now with a fresh retry budget, keeping its history', async () => {
       const id = await deadLetter('dlq');
-      const before = await entry(id);
-      expect(before).toMatchObject({ retryCount: 1, attempts: 2, errorMessage: 'flaky dlq failed' });
+      const before = await t.entry(id);
+      expect(before).toMatchObject({
+        retryCount: 1,
+        attempts: 2,
+        errorMessage: 'flaky dlq failed',
+      });
       journal.failuresLeft.set('dlq', 0);
       expect(await t.scheduler.retry(id)).toBe(true);
       const [event] = t.events.of(ScheduledCommandRequeuedEvent);
-      expect(event).toMatchObject({ commandId: id, previousStatus: 'failed', commandType: 'flaky' });
+      expect(event).toMatchObject({
+        commandId: id,
+        previousStatus: 'failed',
+        commandType: 'flaky',
+      });
       await t.runDue();
-      const after = await entry(id);
-      expect(after).toMatchObject({ status: 'completed', retryCount: 0, attempts: 3, errorMessage: 'flaky dlq failed' });
+      const after = await t.entry(id);
+      expect(after).toMatchObject({
+        status: 'completed',
+        retryCount: 0,
+        attempts: 3,
+        errorMessage: 'flaky dlq failed',
+      });
       expect(after.scheduledFor.getTime()).toBe(clock.now().getTime());
       expect(journal.runs.at(-1)?.context?.attempt).toBe(3);
       expect(await t.scheduler.getResult(id)).toBe('dlq');
     });
 
     it('re-runs expired and cancelled commands only when asked, and refuses pending, completed and unknown ones', async () => {
-      const cancelled = await t.scheduler.schedule(new LabelCommand('was-cancelled'), { delay: HOUR });
+      const cancelled = await t.scheduler.schedule(new LabelCommand('was-cancelled'), {
+        delay: HOUR,
+      });
       await t.scheduler.cancel(cancelled);
-      const expired = await t.scheduler.schedule(new LabelCommand('was-expired'), { delay: 10, expiresAfter: 1 });
+      const expired = await t.scheduler.schedule(new LabelCommand('was-expired'), {
+        delay: 10,
+        expiresAfter: 1,
+      });
       clock.advance(20);
       await t.runDue();
-      expect((await entry(expired)).status).toBe('expired');
+      expect((await t.entry(expired)).status).toBe('expired');
       expect(await t.scheduler.retry(cancelled)).toBe(false);
       expect(await t.scheduler.retry(expired)).toBe(false);
       expect(await t.scheduler.retry(cancelled, { statuses: ['cancelled'] })).toBe(true);
       expect(await t.scheduler.retry(expired, { statuses: ['expired', 'failed'] })).toBe(true);
-      expect((await entry(expired)).expiresAt).toBeNull();
+      expect((await t.entry(expired)).expiresAt).toBeNull();
       await t.runDue();
       expect(journal.names().sort()).toEqual(['was-cancelled', 'was-expired']);
 
@@ -134,7 +174,9 @@ describe('managing entries (SQLite, through the public API)', () => {
       expect(await t.scheduler.retry(pending)).toBe(false);
       expect(await t.scheduler.retry(cancelled)).toBe(false); // completed now
       expect(await t.scheduler.retry(UNKNOWN)).toBe(false);
-      await expect(t.scheduler.retry(pending, { statuses: ['pending' as never] })).rejects.toBeInstanceOf(InvalidScheduleOptionsError);
+      await expect(
+        t.scheduler.retry(pending, { statuses: ['pending' as never] }),
+      ).rejects.toBeInstanceOf(InvalidScheduleOptionsError);
     });
 
     it('retryFailed requeues every dead letter matching a filter, up to a limit', async () => {
@@ -149,9 +191,11 @@ describe('managing entries (SQLite, through the public API)', () => {
       const rest = await t.scheduler.retryFailed();
       expect([...first, ...rest].sort()).toEqual([a, b].sort());
       await t.runDue();
-      expect((await entry(a)).status).toBe('completed');
-      expect((await entry(b)).status).toBe('completed');
-      await expect(t.scheduler.retryFailed({ status: 'failed' } as never)).rejects.toBeInstanceOf(InvalidScheduleOptionsError);
+      expect((await t.entry(a)).status).toBe('completed');
+      expect((await t.entry(b)).status).toBe('completed');
+      await expect(t.scheduler.retryFailed({ status: 'failed' } as never)).rejects.toBeInstanceOf(
+        InvalidScheduleOptionsError,
+      );
     });
 
     it('retry racing a claim never runs the command twice at once', async () => {
@@ -162,7 +206,7 @@ describe('managing entries (SQLite, through the public API)', () => {
       expect(results.filter((r) => r === true)).toHaveLength(1);
       await t.runDue();
       expect(journal.runs.length - runsBefore).toBe(1);
-      expect((await entry(id)).status).toBe('completed');
+      expect((await t.entry(id)).status).toBe('completed');
     });
   });
 
@@ -170,7 +214,12 @@ describe('managing entries (SQLite, through the public API)', () => {
     it('lists entries newest first with filters and cursor paging that sees every row once', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 7; i++) {
-        ids.push(await t.scheduler.schedule(new LabelCommand(`l${i}`), { delay: (i + 1) * HOUR, correlationId: i % 2 ? 'odd' : 'even' }));
+        ids.push(
+          await t.scheduler.schedule(new LabelCommand(`l${i}`), {
+            delay: (i + 1) * HOUR,
+            correlationId: i % 2 ? 'odd' : 'even',
+          }),
+        );
       }
       const email = await t.scheduler.schedule(new SendEmailCommand('e', 'f'), { delay: HOUR });
       const all = await t.scheduler.find();
@@ -188,12 +237,34 @@ describe('managing entries (SQLite, through the public API)', () => {
       expect(seen).toEqual([...ids].reverse());
 
       expect((await t.scheduler.find({ correlationId: 'odd' })).items).toHaveLength(3);
-      expect((await t.scheduler.find({ status: ['pending'], scheduledBefore: new Date(T0.getTime() + 2 * HOUR) })).items.map((e) => e.id).sort()).toEqual([ids[0], email].sort());
-      expect((await t.scheduler.find({ scheduledAfter: new Date(T0.getTime() + 6 * HOUR) })).items.map((e) => e.id)).toEqual([ids[6], ids[5]]);
-      expect((await t.scheduler.find({}, { order: 'asc', limit: 2 })).items.map((e) => e.id)).toEqual([ids[0], ids[1]]);
-      expect((await t.scheduler.find({}, { offset: 6 })).items.map((e) => e.id)).toEqual([ids[1], ids[0]]);
-      await expect(t.scheduler.find({ status: 'done' as never })).rejects.toBeInstanceOf(InvalidScheduleOptionsError);
-      await expect(t.scheduler.find({}, { limit: 0 })).rejects.toBeInstanceOf(InvalidScheduleOptionsError);
+      expect(
+        (
+          await t.scheduler.find({
+            status: ['pending'],
+            scheduledBefore: new Date(T0.getTime() + 2 * HOUR),
+          })
+        ).items
+          .map((e) => e.id)
+          .sort(),
+      ).toEqual([ids[0], email].sort());
+      expect(
+        (await t.scheduler.find({ scheduledAfter: new Date(T0.getTime() + 6 * HOUR) })).items.map(
+          (e) => e.id,
+        ),
+      ).toEqual([ids[6], ids[5]]);
+      expect(
+        (await t.scheduler.find({}, { order: 'asc', limit: 2 })).items.map((e) => e.id),
+      ).toEqual([ids[0], ids[1]]);
+      expect((await t.scheduler.find({}, { offset: 6 })).items.map((e) => e.id)).toEqual([
+        ids[1],
+        ids[0],
+      ]);
+      await expect(t.scheduler.find({ status: 'done' as never })).rejects.toBeInstanceOf(
+        InvalidScheduleOptionsError,
+      );
+      await expect(t.scheduler.find({}, { limit: 0 })).rejects.toBeInstanceOf(
+        InvalidScheduleOptionsError,
+      );
     });
 
     it('reports counts per status, total, oldest pending, retries waiting and the due backlog', async () => {
@@ -228,15 +299,21 @@ describe('managing entries (SQLite, through the public API)', () => {
       clock.advance(DAY);
       const recent = await t.scheduler.schedule(new LabelCommand('recent'));
       await t.runDue();
-      expect(await t.scheduler.purge(new Date(clock.now().getTime() - HOUR), ['completed'])).toBe(1);
+      expect(await t.scheduler.purge(new Date(clock.now().getTime() - HOUR), ['completed'])).toBe(
+        1,
+      );
       expect(await t.scheduler.getStatus(done)).toBeNull();
       expect(await t.scheduler.getStatus(failed)).not.toBeNull();
       expect(await t.scheduler.purge(new Date(clock.now().getTime() + 1))).toBe(2);
       expect(await t.scheduler.getStatus(recent)).toBeNull();
       expect(await t.scheduler.getStatus(failed)).toBeNull();
-      expect((await entry(pending)).status).toBe('pending');
-      await expect(t.scheduler.purge(clock.now(), ['pending' as never])).rejects.toBeInstanceOf(InvalidScheduleOptionsError);
-      await expect(t.scheduler.purge(new Date('x'))).rejects.toBeInstanceOf(InvalidScheduleOptionsError);
+      expect((await t.entry(pending)).status).toBe('pending');
+      await expect(t.scheduler.purge(clock.now(), ['pending' as never])).rejects.toBeInstanceOf(
+        InvalidScheduleOptionsError,
+      );
+      await expect(t.scheduler.purge(new Date('x'))).rejects.toBeInstanceOf(
+        InvalidScheduleOptionsError,
+      );
     });
 
     it('lets the worker purge completed entries after 7 days and failed ones after 30 days', async () => {
@@ -260,7 +337,7 @@ describe('managing entries (SQLite, through the public API)', () => {
       expect(await t.scheduler.purge(new Date(clock.now().getTime() + DAY))).toBe(0);
       gates.open('long');
       await run;
-      expect((await entry(id)).status).toBe('completed');
+      expect((await t.entry(id)).status).toBe('completed');
     });
   });
 });

@@ -1,8 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommandScheduler, getScheduledCommandContext, ScheduledCommand, ScheduledCommandRetryingEvent } from 'nestjs-scheduled-commands';
+import {
+  CommandScheduler,
+  getScheduledCommandContext,
+  ScheduledCommand,
+  ScheduledCommandRetryingEvent,
+} from 'nestjs-scheduled-commands';
 import { Injectable } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { createTestApp, type TestApp, type TestAppOptions } from './support/app.js';
+import { createTestApp, until, type TestApp, type TestAppOptions } from './support/app.js';
 import { allHandlers, GateCommand, Gates, Journal, LabelCommand } from './support/commands.js';
 import { createPgDatabase, pgAvailable, type PgTestDatabase } from './support/postgres.js';
 
@@ -25,18 +30,14 @@ class TimedCommand extends Command<void> {
 @CommandHandler(TimedCommand)
 class TimedHandler implements ICommandHandler<TimedCommand> {
   async execute(command: TimedCommand): Promise<void> {
-    Starts.all.push({ label: command.label, at: Date.now(), attempt: getScheduledCommandContext()?.attempt ?? 0 });
+    Starts.all.push({
+      label: command.label,
+      at: Date.now(),
+      attempt: getScheduledCommandContext()?.attempt ?? 0,
+    });
     if (command.sleepMs > 0) await new Promise((r) => setTimeout(r, command.sleepMs));
   }
 }
-
-const until = async (check: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe.skipIf(!pgAvailable())('several instances on one PostgreSQL database', () => {
   let db: PgTestDatabase;
@@ -45,7 +46,13 @@ describe.skipIf(!pgAvailable())('several instances on one PostgreSQL database', 
 
   const instance = async (options: TestAppOptions['options']): Promise<TestApp> => {
     const app = await createTestApp({
-      typeorm: { type: 'postgres', url: db.url, autoLoadEntities: true, synchronize: !schema, poolSize: 10 },
+      typeorm: {
+        type: 'postgres',
+        url: db.url,
+        autoLoadEntities: true,
+        synchronize: !schema,
+        poolSize: 10,
+      },
       options: { pollingInterval: 60_000, ...options },
       providers: [...allHandlers, Starts, TimedHandler],
     });
@@ -70,15 +77,23 @@ describe.skipIf(!pgAvailable())('several instances on one PostgreSQL database', 
     const a = await instance({ workerId: 'a', concurrency: 20 });
     const b = await instance({ workerId: 'b', concurrency: 20 });
     const c = await instance({ workerId: 'c', concurrency: 20 });
-    const ids = await a.scheduler.scheduleMany(Array.from({ length: 1000 }, (_, i) => ({ command: new LabelCommand(`n${i}`) })));
+    const ids = await a.scheduler.scheduleMany(
+      Array.from({ length: 1000 }, (_, i) => ({ command: new LabelCommand(`n${i}`) })),
+    );
     await until(async () => (await a.store.getCompletedCount()) === 1000, 60_000);
     const runs = [a, b, c].flatMap((x) => x.app.get(Journal).names());
     expect(runs).toHaveLength(1000);
     expect(new Set(runs).size).toBe(1000);
     expect(new Set(ids).size).toBe(1000);
-    expect(await a.store.countByStatus()).toMatchObject({ pending: 0, processing: 0, completed: 1000 });
+    expect(await a.store.countByStatus()).toMatchObject({
+      pending: 0,
+      processing: 0,
+      completed: 1000,
+    });
     // Every instance did some of the work: the claims are shared, not serialised on one instance.
-    expect([a, b, c].filter((x) => x.app.get(Journal).runs.length > 0).length).toBeGreaterThanOrEqual(2);
+    expect(
+      [a, b, c].filter((x) => x.app.get(Journal).runs.length > 0).length,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('wakes another instance through LISTEN/NOTIFY and fires a future command on time, not at the next poll', async () => {
@@ -90,7 +105,9 @@ describe.skipIf(!pgAvailable())('several instances on one PostgreSQL database', 
     expect(Starts.all.find((s) => s.label === 'now')!.at - t0).toBeLessThan(5_000);
 
     const dueAt = Date.now() + 700;
-    await producer.scheduler.schedule(new TimedCommand('future'), { scheduledFor: new Date(dueAt) });
+    await producer.scheduler.schedule(new TimedCommand('future'), {
+      scheduledFor: new Date(dueAt),
+    });
     await until(() => Starts.all.some((s) => s.label === 'future'), 10_000);
     const late = Starts.all.find((s) => s.label === 'future')!.at - dueAt;
     // The polling interval is 60 s: only the timer set from the notification can start it this soon.
@@ -102,10 +119,17 @@ describe.skipIf(!pgAvailable())('several instances on one PostgreSQL database', 
     const producer = await instance({ enabled: false });
     const id = await producer.scheduler.schedule(new TimedCommand('orphaned'));
     // A worker that claims and then dies: its claim holds a 1 s lease that nobody renews.
-    const [claimed] = await producer.store.claim({ workerId: 'dead-worker', limit: 1, leaseMs: 1_000 });
+    const [claimed] = await producer.store.claim({
+      workerId: 'dead-worker',
+      limit: 1,
+      leaseMs: 1_000,
+    });
     expect(claimed?.id).toBe(id);
     const survivor = await instance({ workerId: 'survivor', pollingInterval: 200 });
-    await until(async () => (await survivor.scheduler.getStatus(id))?.status === 'completed', 15_000);
+    await until(
+      async () => (await survivor.scheduler.getStatus(id))?.status === 'completed',
+      15_000,
+    );
     const entry = await survivor.scheduler.getStatus(id);
     expect(entry).toMatchObject({ attempts: 2, retryCount: 1 });
     expect(entry?.errorMessage).toMatch(/dead-worker/);
@@ -124,7 +148,12 @@ describe.skipIf(!pgAvailable())('several instances on one PostgreSQL database', 
   });
 
   it('treats a handler running past commandTimeout as a failed attempt and aborts its signal', async () => {
-    const a = await instance({ workerId: 'timeouts', commandTimeout: 200, retryDelayBase: 100, maxRetries: 1 });
+    const a = await instance({
+      workerId: 'timeouts',
+      commandTimeout: 200,
+      retryDelayBase: 100,
+      maxRetries: 1,
+    });
     const id = await a.scheduler.schedule(new GateCommand('never-opens'));
     await until(async () => (await a.scheduler.getStatus(id))?.status === 'failed', 15_000);
     const entry = await a.scheduler.getStatus(id);
@@ -145,7 +174,11 @@ describe.skipIf(!pgAvailable())('several instances on one PostgreSQL database', 
       await until(() => gates.started.length > i);
       gates.open(gates.started[i]);
     }
-    await until(async () => (await Promise.all(ids.map((id) => a.scheduler.getStatus(id)))).every((e) => e?.status === 'completed'));
+    await until(async () =>
+      (await Promise.all(ids.map((id) => a.scheduler.getStatus(id)))).every(
+        (e) => e?.status === 'completed',
+      ),
+    );
     expect(new Set(gates.started).size).toBe(8);
     expect(a.app.get(CommandScheduler)).toBeDefined();
   });

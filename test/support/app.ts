@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Injectable, Module, type DynamicModule, type INestApplication, type Provider, type Type } from '@nestjs/common';
+import {
+  Injectable,
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { CommandBus, CqrsModule, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -18,6 +25,7 @@ import {
   ScheduledCommandRetryingEvent,
   ScheduledCommandsModule,
   ScheduledCommandStore,
+  type ScheduledCommandEntry,
   type ScheduledCommandsModuleExtras,
   type ScheduledCommandsModuleOptions,
 } from 'nestjs-scheduled-commands';
@@ -50,7 +58,10 @@ export class EventLogHandler implements IEventHandler<object> {
 /** A temporary directory holding a SQLite file; `remove()` deletes it. */
 export function tempDatabase(): { file: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'sc-e2e-'));
-  return { file: join(dir, 'app.sqlite'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    file: join(dir, 'app.sqlite'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export interface TestAppOptions {
@@ -73,6 +84,8 @@ export interface TestApp {
   clock: Clock;
   /** Runs a worker pass and waits until every command it started is written back. */
   runDue(): Promise<void>;
+  /** The entry with this id; fails the test when there is none. */
+  entry(id: string): Promise<ScheduledCommandEntry>;
   close(): Promise<void>;
 }
 
@@ -114,9 +127,23 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
       await poller.tick();
       await poller.drain();
     },
+    async entry(id: string) {
+      const entry = await app.get(CommandScheduler).getStatus(id);
+      if (!entry) throw new Error(`no entry ${id}`);
+      return entry;
+    },
     async close() {
       await app.close();
       temp?.remove();
     },
   };
+}
+
+/** Waits until `check` holds, polling every 10 ms; fails after `ms`. */
+export async function until(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -1,11 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { getScheduledCommandContext, ScheduledCommand, type ScheduledCommandContext } from 'nestjs-scheduled-commands';
+import {
+  getScheduledCommandContext,
+  ScheduledCommand,
+  type ScheduledCommandContext,
+} from 'nestjs-scheduled-commands';
 
 /** What the handlers saw, in order. */
 @Injectable()
 export class Journal {
-  readonly runs: { name: string; id?: string; command: object; context?: ScheduledCommandContext }[] = [];
+  readonly runs: {
+    name: string;
+    id?: string;
+    command: object;
+    context?: ScheduledCommandContext;
+  }[] = [];
   /** Remaining failures per key for FlakyCommand. */
   readonly failuresLeft = new Map<string, number>();
   names(): string[] {
@@ -27,7 +36,11 @@ export class SendEmailCommand extends Command<void> {
 export class SendEmailHandler implements ICommandHandler<SendEmailCommand> {
   constructor(private readonly journal: Journal) {}
   async execute(command: SendEmailCommand): Promise<void> {
-    this.journal.runs.push({ name: `email:${command.to}`, command, context: getScheduledCommandContext() });
+    this.journal.runs.push({
+      name: `email:${command.to}`,
+      command,
+      context: getScheduledCommandContext(),
+    });
   }
 }
 
@@ -60,9 +73,17 @@ export class ProcessReportHandler implements ICommandHandler<ProcessReportComman
   constructor(private readonly journal: Journal) {}
   async execute(command: ProcessReportCommand): Promise<ReportResult> {
     this.journal.runs.push({ name: `report:${command.reportType}`, command });
-    return new ReportResult(`${command.reportType} (${command.days()} days)`, new Date('2026-11-27T12:00:00.000Z'), [
-      { name: command.filters.regions.join('+'), rows: [1, 2, 3], period: { from: command.startDate, to: command.endDate } },
-    ]);
+    return new ReportResult(
+      `${command.reportType} (${command.days()} days)`,
+      new Date('2026-11-27T12:00:00.000Z'),
+      [
+        {
+          name: command.filters.regions.join('+'),
+          rows: [1, 2, 3],
+          period: { from: command.startDate, to: command.endDate },
+        },
+      ],
+    );
   }
 }
 
@@ -78,7 +99,11 @@ export class FlakyCommand extends Command<string> {
 export class FlakyHandler implements ICommandHandler<FlakyCommand, string> {
   constructor(private readonly journal: Journal) {}
   async execute(command: FlakyCommand): Promise<string> {
-    this.journal.runs.push({ name: `flaky:${command.key}`, command, context: getScheduledCommandContext() });
+    this.journal.runs.push({
+      name: `flaky:${command.key}`,
+      command,
+      context: getScheduledCommandContext(),
+    });
     const left = this.journal.failuresLeft.get(command.key) ?? Infinity;
     if (left > 0) {
       this.journal.failuresLeft.set(command.key, left - 1);

@@ -1,12 +1,11 @@
 export * from './clock.js';
 export * from './errors/index.js';
 export * from './events/index.js';
+export { ScheduledCommand, getScheduledCommandName, CommandRegistry } from './registry/index.js';
 export {
-  ScheduledCommand,
-  getScheduledCommandName,
-  CommandRegistry,
-} from './registry/index.js';
-export { SCHEDULED_COMMAND_METADATA, SCHEDULED_COMMANDS_TABLE } from './scheduled-commands.constants.js';
+  SCHEDULED_COMMAND_METADATA,
+  SCHEDULED_COMMANDS_TABLE,
+} from './scheduled-commands.constants.js';
 export type { ScheduledCommandsModuleExtras } from './scheduled-commands.module-definition.js';
 export { SCHEDULED_COMMANDS_MODULE_OPTIONS } from './scheduled-commands.module-definition.js';
 export { ScheduledCommandsModule } from './scheduled-commands.module.js';

@@ -29,7 +29,8 @@ function storeProvider(extras: ScheduledCommandsModuleExtras): Provider {
   if (store === undefined) {
     return {
       provide: ScheduledCommandStore,
-      useFactory: (dataSource: DataSource, clock: Clock) => new TypeOrmScheduledCommandStore(dataSource, clock),
+      useFactory: (dataSource: DataSource, clock: Clock) =>
+        new TypeOrmScheduledCommandStore(dataSource, clock),
       inject: [getDataSourceToken(extras.dataSource ?? 'default'), Clock],
     };
   }
@@ -37,7 +38,10 @@ function storeProvider(extras: ScheduledCommandsModuleExtras): Provider {
   if (store !== null && typeof store === 'object' && typeof store.claim === 'function') {
     return { provide: ScheduledCommandStore, useValue: store };
   }
-  throw new InvalidModuleOptionsError('store', messages.invalidModuleOption('store', store, 'a ScheduledCommandStore class or instance'));
+  throw new InvalidModuleOptionsError(
+    'store',
+    messages.invalidModuleOption('store', store, 'a ScheduledCommandStore class or instance'),
+  );
 }
 
 export const {
@@ -45,22 +49,31 @@ export const {
   MODULE_OPTIONS_TOKEN: SCHEDULED_COMMANDS_MODULE_OPTIONS,
   OPTIONS_TYPE: SCHEDULED_COMMANDS_OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE: SCHEDULED_COMMANDS_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<ScheduledCommandsModuleOptions>({ moduleName: 'ScheduledCommands' })
+} = new ConfigurableModuleBuilder<ScheduledCommandsModuleOptions>({
+  moduleName: 'ScheduledCommands',
+})
   .setClassMethodName('forRoot')
-  .setExtras<ScheduledCommandsModuleExtras>({ isGlobal: true, dataSource: 'default' }, (definition, extras) => {
-    const dataSource = extras.dataSource ?? 'default';
-    if (typeof dataSource !== 'string' || dataSource === '') {
-      throw new InvalidModuleOptionsError('dataSource', messages.invalidModuleOption('dataSource', dataSource, 'a data source name'));
-    }
-    const usesTypeOrm = extras.store === undefined;
-    return {
-      ...definition,
-      global: extras.isGlobal ?? true,
-      imports: [
-        ...(definition.imports ?? []),
-        ...(usesTypeOrm ? [TypeOrmModule.forFeature([ScheduledCommandEntity], dataSource)] : []),
-      ],
-      providers: [...(definition.providers ?? []), storeProvider(extras)],
-    };
-  })
+  .setExtras<ScheduledCommandsModuleExtras>(
+    // Every extra is listed so that none of them leaks into the module options.
+    { isGlobal: true, dataSource: 'default', store: undefined },
+    (definition, extras) => {
+      const dataSource = extras.dataSource ?? 'default';
+      if (typeof dataSource !== 'string' || dataSource === '') {
+        throw new InvalidModuleOptionsError(
+          'dataSource',
+          messages.invalidModuleOption('dataSource', dataSource, 'a data source name'),
+        );
+      }
+      const usesTypeOrm = extras.store === undefined;
+      return {
+        ...definition,
+        global: extras.isGlobal ?? true,
+        imports: [
+          ...(definition.imports ?? []),
+          ...(usesTypeOrm ? [TypeOrmModule.forFeature([ScheduledCommandEntity], dataSource)] : []),
+        ],
+        providers: [...(definition.providers ?? []), storeProvider(extras)],
+      };
+    },
+  )
   .build();

@@ -37,7 +37,8 @@ import { WorkerSignal } from './worker/worker-signal.js';
   providers: [
     {
       provide: SCHEDULED_COMMANDS_RESOLVED_OPTIONS,
-      useFactory: (options: ScheduledCommandsModuleOptions) => resolveScheduledCommandsOptions(options),
+      useFactory: (options: ScheduledCommandsModuleOptions) =>
+        resolveScheduledCommandsOptions(options),
       inject: [SCHEDULED_COMMANDS_MODULE_OPTIONS],
     },
     {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidModuleOptionsError } from './errors/index.js';
-import { resolveScheduledCommandsOptions, SCHEDULED_COMMANDS_DEFAULTS } from './scheduled-commands.options.js';
+import {
+  resolveScheduledCommandsOptions,
+  SCHEDULED_COMMANDS_DEFAULTS,
+} from './scheduled-commands.options.js';
 
 describe('resolveScheduledCommandsOptions', () => {
   it('applies the documented defaults', () => {
@@ -15,13 +18,22 @@ describe('resolveScheduledCommandsOptions', () => {
       maxRetryDelay: 3_600_000,
       retryJitter: 0,
     });
-    expect(o.retention).toEqual({ completed: 7 * 86_400_000, failed: 30 * 86_400_000, cancelled: 30 * 86_400_000, expired: 30 * 86_400_000 });
+    expect(o.retention).toEqual({
+      completed: 7 * 86_400_000,
+      failed: 30 * 86_400_000,
+      cancelled: 30 * 86_400_000,
+      expired: 30 * 86_400_000,
+    });
     expect(o.workerId).toMatch(/:\d+:/);
     expect(SCHEDULED_COMMANDS_DEFAULTS.pollingInterval).toBe(5000);
   });
 
   it('keeps given values, including retention false', () => {
-    const o = resolveScheduledCommandsOptions({ pollingInterval: 100, retention: { completed: false, failed: 1000 }, workerId: 'w1' });
+    const o = resolveScheduledCommandsOptions({
+      pollingInterval: 100,
+      retention: { completed: false, failed: 1000 },
+      workerId: 'w1',
+    });
     expect(o.pollingInterval).toBe(100);
     expect(o.retention.completed).toBe(false);
     expect(o.retention.failed).toBe(1000);

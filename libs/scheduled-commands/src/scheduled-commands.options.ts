@@ -68,7 +68,10 @@ export interface ScheduledCommandsModuleOptions {
   shutdownTimeout?: number;
   /** Finished-entry retention, purged by the worker in small batches. */
   retention?: RetentionOptions;
-  /** How often the worker purges and recovers lost leases. @default 60_000 */
+  /**
+   * How often the worker purges finished entries past their retention. (Lease take-over and expiry run
+   * on every polling pass.) @default 60_000
+   */
   maintenanceInterval?: number;
   /** Command classes to register besides those discovered through their `@CommandHandler`. @default [] */
   commands?: Type<object>[];
@@ -116,7 +119,12 @@ export const SCHEDULED_COMMANDS_DEFAULTS = Object.freeze({
   leaseDuration: 30 * SECOND,
   commandTimeout: 0,
   shutdownTimeout: 10 * SECOND,
-  retention: Object.freeze({ completed: 7 * DAY, failed: 30 * DAY, cancelled: 30 * DAY, expired: 30 * DAY }),
+  retention: Object.freeze({
+    completed: 7 * DAY,
+    failed: 30 * DAY,
+    cancelled: 30 * DAY,
+    expired: 30 * DAY,
+  }),
   maintenanceInterval: MINUTE,
   listen: true,
 });
@@ -149,10 +157,12 @@ export function resolveScheduledCommandsOptions(
 ): ResolvedScheduledCommandsOptions {
   if (options === null || typeof options !== 'object') fail('options', options, 'an object');
   const d = SCHEDULED_COMMANDS_DEFAULTS;
-  const pick = <K extends keyof typeof d>(key: K) => (options[key as keyof ScheduledCommandsModuleOptions] ?? d[key]) as unknown;
+  const pick = <K extends keyof typeof d>(key: K) =>
+    (options[key as keyof ScheduledCommandsModuleOptions] ?? d[key]) as unknown;
 
   const retentionIn = options.retention ?? {};
-  if (retentionIn === null || typeof retentionIn !== 'object') fail('retention', retentionIn, 'an object');
+  if (retentionIn === null || typeof retentionIn !== 'object')
+    fail('retention', retentionIn, 'an object');
   const retention = {} as Record<keyof RetentionOptions, number | false>;
   for (const key of ['completed', 'failed', 'cancelled', 'expired'] as const) {
     const value = retentionIn[key] ?? d.retention[key];
@@ -164,7 +174,8 @@ export function resolveScheduledCommandsOptions(
   if (!Array.isArray(commands) || commands.some((c) => typeof c !== 'function')) {
     fail('commands', commands, 'an array of command classes');
   }
-  const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  const workerId =
+    options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   if (typeof workerId !== 'string' || workerId === '' || workerId.length > 200) {
     fail('workerId', workerId, 'a non-empty string of at most 200 characters');
   }

@@ -1,5 +1,8 @@
 import type { IEvent } from '@nestjs/cqrs';
-import type { ScheduledCommandEntry, ScheduledCommandMetadata } from '../store/scheduled-command-entry.js';
+import type {
+  ScheduledCommandEntry,
+  ScheduledCommandMetadata,
+} from '../store/scheduled-command-entry.js';
 
 /** Fields every lifecycle event carries. */
 export abstract class ScheduledCommandEvent implements IEvent {
@@ -10,7 +13,9 @@ export abstract class ScheduledCommandEvent implements IEvent {
   readonly correlationId: string | null;
   readonly metadata: ScheduledCommandMetadata | null;
 
-  protected constructor(entry: Pick<ScheduledCommandEntry, 'id' | 'commandType' | 'correlationId' | 'metadata'>) {
+  protected constructor(
+    entry: Pick<ScheduledCommandEntry, 'id' | 'commandType' | 'correlationId' | 'metadata'>,
+  ) {
     this.commandId = entry.id;
     this.commandType = entry.commandType;
     this.correlationId = entry.correlationId;

@@ -1,4 +1,7 @@
-import type { ScheduledCommandEntry, ScheduledCommandStatus } from '../store/scheduled-command-entry.js';
+import type {
+  ScheduledCommandEntry,
+  ScheduledCommandStatus,
+} from '../store/scheduled-command-entry.js';
 import { ScheduledCommandEvent } from './scheduled-command-event.js';
 
 /** Published when a finished (usually dead-lettered) command was put back to `pending` by `retry()`/`retryFailed()`. */

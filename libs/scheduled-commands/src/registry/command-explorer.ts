@@ -18,7 +18,8 @@ export class CommandExplorer implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly registry: CommandRegistry,
-    @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS) private readonly options: ResolvedScheduledCommandsOptions,
+    @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
+    private readonly options: ResolvedScheduledCommandsOptions,
   ) {}
 
   onModuleInit(): void {
@@ -26,7 +27,8 @@ export class CommandExplorer implements OnModuleInit {
     for (const wrapper of this.discovery.getProviders()) {
       const handler = wrapper.metatype as Function | null | undefined;
       if (typeof handler !== 'function') continue;
-      const command = Reflect.getMetadata(COMMAND_HANDLER_METADATA, handler) as Type<object> | undefined;
+      const command = Reflect.getMetadata(COMMAND_HANDLER_METADATA, handler) as
+        Type<object> | undefined;
       if (typeof command === 'function' && getScheduledCommandName(command) !== undefined) {
         this.registry.register(command);
       }

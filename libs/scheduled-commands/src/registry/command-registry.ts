@@ -23,13 +23,19 @@ export class CommandRegistry {
    */
   register(type: Type<object>): string {
     const name = getScheduledCommandName(type);
-    if (name === undefined) throw new UnregisteredCommandError(messages.unregisteredCommand(type.name || 'anonymous class'));
+    if (name === undefined)
+      throw new UnregisteredCommandError(
+        messages.unregisteredCommand(type.name || 'anonymous class'),
+      );
     const existing = this.byName.get(name);
     if (existing === undefined) {
       this.byName.set(name, type);
       this.logger.debug(`Registered scheduled command "${name}" (${type.name})`);
     } else if (existing !== type) {
-      throw new DuplicateCommandNameError(name, messages.duplicateCommandName(name, existing.name, type.name));
+      throw new DuplicateCommandNameError(
+        name,
+        messages.duplicateCommandName(name, existing.name, type.name),
+      );
     }
     return name;
   }
@@ -39,7 +45,11 @@ export class CommandRegistry {
    * @throws UnregisteredCommandError when the value is not an instance of a decorated class.
    */
   nameOf(command: unknown): string {
-    if (command === null || typeof command !== 'object' || typeof command.constructor !== 'function') {
+    if (
+      command === null ||
+      typeof command !== 'object' ||
+      typeof command.constructor !== 'function'
+    ) {
       throw new UnregisteredCommandError(messages.notACommand(command));
     }
     return this.register(command.constructor as Type<object>);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CommandDeserializationError, CommandSerializationError } from '../errors/index.js';
-import { deserializeValue, rebuildCommand, serializeCommand, serializeResult } from './command-serializer.js';
+import {
+  deserializeValue,
+  rebuildCommand,
+  serializeCommand,
+  serializeResult,
+} from './command-serializer.js';
 
 class Line {
   constructor(
@@ -77,7 +82,8 @@ describe('command serializer', () => {
 
   it('never lets __proto__ or constructor keys from stored JSON reach a prototype', () => {
     class Target {}
-    const payload = '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"nested":{"__proto__":{"polluted":true}},"ok":1}';
+    const payload =
+      '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"nested":{"__proto__":{"polluted":true}},"ok":1}';
     const rebuilt = rebuildCommand('t', Target, payload) as Record<string, unknown>;
     expect(Object.getPrototypeOf(rebuilt)).toBe(Target.prototype);
     expect(rebuilt.ok).toBe(1);
@@ -98,7 +104,10 @@ describe('command serializer', () => {
   it('serialises results, undefined as null', () => {
     expect(serializeResult('r', undefined)).toBeNull();
     const at = new Date('2026-01-02T03:04:05.006Z');
-    expect(deserializeValue(serializeResult('r', { at, n: [1, 2] }) as string)).toEqual({ at, n: [1, 2] });
+    expect(deserializeValue(serializeResult('r', { at, n: [1, 2] }) as string)).toEqual({
+      at,
+      n: [1, 2],
+    });
     expect(deserializeValue(serializeResult('r', 'text') as string)).toBe('text');
     expect(() => serializeResult('r', { big: 2n })).toThrow(CommandSerializationError);
   });

@@ -49,15 +49,33 @@ function encodeValue(value: unknown, path: string, seen: Set<object>, fail: Desc
         return encoded === undefined ? null : encoded;
       });
     }
-    if (obj instanceof Map || obj instanceof Set || obj instanceof WeakMap || obj instanceof WeakSet) {
-      throw fail(path, `is a ${obj.constructor.name}, which JSON cannot carry (use an array or object)`);
+    if (
+      obj instanceof Map ||
+      obj instanceof Set ||
+      obj instanceof WeakMap ||
+      obj instanceof WeakSet
+    ) {
+      throw fail(
+        path,
+        `is a ${obj.constructor.name}, which JSON cannot carry (use an array or object)`,
+      );
     }
-    if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer || obj instanceof Promise || obj instanceof RegExp) {
+    if (
+      ArrayBuffer.isView(obj) ||
+      obj instanceof ArrayBuffer ||
+      obj instanceof Promise ||
+      obj instanceof RegExp
+    ) {
       throw fail(path, `is a ${obj.constructor.name}, which JSON cannot carry`);
     }
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(obj)) {
-      const encoded = encodeValue((obj as Record<string, unknown>)[key], `${path}.${key}`, seen, fail);
+      const encoded = encodeValue(
+        (obj as Record<string, unknown>)[key],
+        `${path}.${key}`,
+        seen,
+        fail,
+      );
       if (encoded !== undefined) out[key.startsWith('$') ? `$${key}` : key] = encoded;
     }
     return out;
@@ -107,7 +125,10 @@ export function serializeCommand(commandType: string, command: object): string {
 export function serializeResult(commandType: string, result: unknown): string | null {
   if (result === undefined) return null;
   const fail: Describe = (path, reason) =>
-    new CommandSerializationError(path, messages.unserializableResult(commandType, `${path} ${reason}`));
+    new CommandSerializationError(
+      path,
+      messages.unserializableResult(commandType, `${path} ${reason}`),
+    );
   return JSON.stringify(encodeValue(result, 'result', new Set(), fail));
 }
 
@@ -121,19 +142,32 @@ export function deserializeValue(json: string): unknown {
  * defined as own properties of an object whose prototype is `type.prototype`.
  * @throws CommandDeserializationError when the payload is not valid JSON of an object.
  */
-export function rebuildCommand<T extends object>(commandType: string, type: new (...args: never[]) => T, payload: string): T {
+export function rebuildCommand<T extends object>(
+  commandType: string,
+  type: new (...args: never[]) => T,
+  payload: string,
+): T {
   let data: unknown;
   try {
     data = deserializeValue(payload);
   } catch (error) {
-    throw new CommandDeserializationError(messages.corruptPayload(commandType, (error as Error).message));
+    throw new CommandDeserializationError(
+      messages.corruptPayload(commandType, (error as Error).message),
+    );
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new CommandDeserializationError(messages.corruptPayload(commandType, 'expected a JSON object'));
+    throw new CommandDeserializationError(
+      messages.corruptPayload(commandType, 'expected a JSON object'),
+    );
   }
   const instance = Object.create(type.prototype) as T;
   for (const [key, value] of Object.entries(data)) {
-    Object.defineProperty(instance, key, { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(instance, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return instance;
 }

@@ -73,7 +73,8 @@ export class CommandScheduler {
     private readonly registry: CommandRegistry,
     private readonly eventBus: EventBus,
     private readonly signal: WorkerSignal,
-    @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS) private readonly options: ResolvedScheduledCommandsOptions,
+    @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
+    private readonly options: ResolvedScheduledCommandsOptions,
   ) {}
 
   /**
@@ -98,7 +99,10 @@ export class CommandScheduler {
    */
   async scheduleMany(requests: readonly ScheduleRequest[]): Promise<string[]> {
     if (!Array.isArray(requests)) {
-      throw new InvalidScheduleOptionsError('requests', messages.invalidOption('requests', requests, 'an array'));
+      throw new InvalidScheduleOptionsError(
+        'requests',
+        messages.invalidOption('requests', requests, 'an array'),
+      );
     }
     const entries = requests.map((r, i) => {
       if (r === null || typeof r !== 'object' || !('command' in r)) {
@@ -113,7 +117,10 @@ export class CommandScheduler {
     const results = await this.store.scheduleMany(entries);
     let earliest: NewScheduledCommand | undefined;
     for (let i = 0; i < entries.length; i++) {
-      if (results[i].created && (earliest === undefined || (entries[i].delay ?? 0) < (earliest.delay ?? 0))) {
+      if (
+        results[i].created &&
+        (earliest === undefined || (entries[i].delay ?? 0) < (earliest.delay ?? 0))
+      ) {
         earliest = entries[i];
       }
     }
@@ -148,7 +155,8 @@ export class CommandScheduler {
   async getResult<T = unknown>(id: string): Promise<T | undefined> {
     assertCommandId(id);
     const entry = await this.store.get(id);
-    if (!entry || entry.status !== ScheduledCommandStatus.Completed || entry.resultPayload === null) return undefined;
+    if (!entry || entry.status !== ScheduledCommandStatus.Completed || entry.resultPayload === null)
+      return undefined;
     return deserializeValue(entry.resultPayload) as T;
   }
 
@@ -189,15 +197,24 @@ export class CommandScheduler {
    * {@link retry} for every dead-lettered command matching `filter` (at most `limit`).
    * @returns the ids requeued.
    */
-  async retryFailed(filter?: Omit<ScheduledCommandFilter, 'status'>, options: RetryManyOptions = {}): Promise<string[]> {
+  async retryFailed(
+    filter?: Omit<ScheduledCommandFilter, 'status'>,
+    options: RetryManyOptions = {},
+  ): Promise<string[]> {
     const f = normalizeFilter(filter);
     if (f.status !== undefined) {
-      throw new InvalidScheduleOptionsError('status', messages.invalidFilter('status', f.status, 'options.statuses instead'));
+      throw new InvalidScheduleOptionsError(
+        'status',
+        messages.invalidFilter('status', f.status, 'options.statuses instead'),
+      );
     }
     const statuses = this.requeueStatuses(options.statuses);
     const limit = options.limit ?? 1000;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
-      throw new InvalidScheduleOptionsError('limit', messages.invalidOption('limit', limit, 'an integer from 1 to 100000'));
+      throw new InvalidScheduleOptionsError(
+        'limit',
+        messages.invalidOption('limit', limit, 'an integer from 1 to 100000'),
+      );
     }
     const ids: string[] = [];
     for (const status of statuses) {
@@ -227,12 +244,18 @@ export class CommandScheduler {
    * @param statuses finished statuses to purge. @default every finished status
    * @returns how many entries were deleted.
    */
-  async purge(olderThan: Date, statuses: ScheduledCommandStatus[] = [...FINISHED_STATUSES]): Promise<number> {
+  async purge(
+    olderThan: Date,
+    statuses: ScheduledCommandStatus[] = [...FINISHED_STATUSES],
+  ): Promise<number> {
     validDate('olderThan', olderThan);
     const list = normalizeStatuses('statuses', statuses);
     for (const s of list) {
       if (!FINISHED_STATUSES.includes(s)) {
-        throw new InvalidScheduleOptionsError('statuses', messages.invalidFilter('statuses', s, FINISHED_STATUSES.join(', ')));
+        throw new InvalidScheduleOptionsError(
+          'statuses',
+          messages.invalidFilter('statuses', s, FINISHED_STATUSES.join(', ')),
+        );
       }
     }
     let total = 0;
@@ -247,7 +270,10 @@ export class CommandScheduler {
     const list = normalizeStatuses('statuses', statuses);
     for (const s of list) {
       if (!REQUEUEABLE.includes(s)) {
-        throw new InvalidScheduleOptionsError('statuses', messages.invalidFilter('statuses', s, REQUEUEABLE.join(', ')));
+        throw new InvalidScheduleOptionsError(
+          'statuses',
+          messages.invalidFilter('statuses', s, REQUEUEABLE.join(', ')),
+        );
       }
     }
     return list;
@@ -255,7 +281,11 @@ export class CommandScheduler {
 
   private prepare(command: object, options: ScheduleOptions | undefined): NewScheduledCommand {
     const commandType = this.registry.nameOf(command);
-    const o = normalizeScheduleOptions(options, this.options.maxRetries, (command as { idempotencyKey?: unknown }).idempotencyKey);
+    const o = normalizeScheduleOptions(
+      options,
+      this.options.maxRetries,
+      (command as { idempotencyKey?: unknown }).idempotencyKey,
+    );
     return {
       id: uuidv7(),
       commandType,

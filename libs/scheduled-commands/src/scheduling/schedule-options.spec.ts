@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidCommandIdError, InvalidScheduleOptionsError } from '../errors/index.js';
-import { assertCommandId, normalizeFilter, normalizeScheduleOptions, normalizeScheduleTime } from './schedule-options.js';
+import {
+  assertCommandId,
+  normalizeFilter,
+  normalizeScheduleOptions,
+  normalizeScheduleTime,
+} from './schedule-options.js';
 
 const field = (fn: () => unknown): string | undefined => {
   try {
@@ -29,12 +34,29 @@ describe('normalizeScheduleOptions', () => {
   it('keeps valid values and takes the idempotency key from the command when the option is absent', () => {
     const at = new Date('2030-01-01T00:00:00Z');
     const o = normalizeScheduleOptions(
-      { scheduledFor: at, priority: -5, maxRetries: 0, expiresAfter: 1000, correlationId: 'c', metadata: { userId: '42' } },
+      {
+        scheduledFor: at,
+        priority: -5,
+        maxRetries: 0,
+        expiresAfter: 1000,
+        correlationId: 'c',
+        metadata: { userId: '42' },
+      },
       3,
       'welcome:42',
     );
-    expect(o).toMatchObject({ scheduledFor: at, priority: -5, maxRetries: 0, expiresAfter: 1000, correlationId: 'c', metadata: { userId: '42' }, idempotencyKey: 'welcome:42' });
-    expect(normalizeScheduleOptions({ idempotencyKey: 'opt' }, 3, 'cmd').idempotencyKey).toBe('opt');
+    expect(o).toMatchObject({
+      scheduledFor: at,
+      priority: -5,
+      maxRetries: 0,
+      expiresAfter: 1000,
+      correlationId: 'c',
+      metadata: { userId: '42' },
+      idempotencyKey: 'welcome:42',
+    });
+    expect(normalizeScheduleOptions({ idempotencyKey: 'opt' }, 3, 'cmd').idempotencyKey).toBe(
+      'opt',
+    );
   });
 
   it.each([
@@ -61,8 +83,12 @@ describe('normalizeScheduleOptions', () => {
   });
 
   it('names the field and the value in the message', () => {
-    expect(() => normalizeScheduleOptions({ delay: -1 }, 3, undefined)).toThrow('Invalid schedule option "delay": -1');
-    expect(() => normalizeScheduleOptions({ scheduledFor: new Date(), delay: 1 }, 3, undefined)).toThrow(/cannot both be set/);
+    expect(() => normalizeScheduleOptions({ delay: -1 }, 3, undefined)).toThrow(
+      'Invalid schedule option "delay": -1',
+    );
+    expect(() =>
+      normalizeScheduleOptions({ scheduledFor: new Date(), delay: 1 }, 3, undefined),
+    ).toThrow(/cannot both be set/);
   });
 });
 
@@ -70,7 +96,9 @@ describe('normalizeScheduleTime / assertCommandId / normalizeFilter', () => {
   it('accepts exactly one of scheduledFor and delay', () => {
     expect(normalizeScheduleTime({ delay: 5 })).toEqual({ delay: 5 });
     expect(field(() => normalizeScheduleTime({}))).toBe('time');
-    expect(field(() => normalizeScheduleTime({ delay: 1, scheduledFor: new Date() }))).toBe('scheduledFor');
+    expect(field(() => normalizeScheduleTime({ delay: 1, scheduledFor: new Date() }))).toBe(
+      'scheduledFor',
+    );
     expect(field(() => normalizeScheduleTime({ at: new Date() }))).toBe('at');
   });
 
@@ -82,7 +110,10 @@ describe('normalizeScheduleTime / assertCommandId / normalizeFilter', () => {
   });
 
   it('validates filters', () => {
-    expect(normalizeFilter({ status: 'failed', commandType: 'x' })).toEqual({ status: ['failed'], commandType: 'x' });
+    expect(normalizeFilter({ status: 'failed', commandType: 'x' })).toEqual({
+      status: ['failed'],
+      commandType: 'x',
+    });
     expect(field(() => normalizeFilter({ status: 'done' }))).toBe('status');
     expect(field(() => normalizeFilter({ scheduledBefore: 'yesterday' }))).toBe('scheduledBefore');
     expect(field(() => normalizeFilter({ colour: 'red' }))).toBe('colour');

@@ -64,7 +64,8 @@ const invalid = (field: string, value: unknown, expected: string): never => {
 
 /** A valid `Date`. */
 export function validDate(field: string, value: unknown): Date {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) invalid(field, value, 'a valid Date');
+  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+    invalid(field, value, 'a valid Date');
   return value as Date;
 }
 
@@ -101,10 +102,18 @@ export function normalizeScheduleOptions(
   const o: ScheduleOptions = options ?? {};
   if (!plainObject(options ?? {})) invalid('options', o, 'an object');
   for (const key of Object.keys(o)) {
-    if (!OPTION_KEYS.has(key)) invalid(key, (o as Record<string, unknown>)[key], `one of the options ${[...OPTION_KEYS].join(', ')}`);
+    if (!OPTION_KEYS.has(key))
+      invalid(
+        key,
+        (o as Record<string, unknown>)[key],
+        `one of the options ${[...OPTION_KEYS].join(', ')}`,
+      );
   }
   if (o.scheduledFor !== undefined && o.delay !== undefined) {
-    throw new InvalidScheduleOptionsError('scheduledFor', messages.exclusiveOptions('scheduledFor', 'delay'));
+    throw new InvalidScheduleOptionsError(
+      'scheduledFor',
+      messages.exclusiveOptions('scheduledFor', 'delay'),
+    );
   }
   const priority: number = o.priority ?? 0;
   if (!Number.isInteger(priority) || Math.abs(priority) > INT32_MAX) {
@@ -128,7 +137,8 @@ export function normalizeScheduleOptions(
   }
   let idempotencyKey: string | null = null;
   if (o.idempotencyKey !== undefined) idempotencyKey = text('idempotencyKey', o.idempotencyKey);
-  else if (commandKey !== undefined && commandKey !== null) idempotencyKey = text('command.idempotencyKey', commandKey);
+  else if (commandKey !== undefined && commandKey !== null)
+    idempotencyKey = text('command.idempotencyKey', commandKey);
 
   return {
     scheduledFor: o.scheduledFor === undefined ? null : validDate('scheduledFor', o.scheduledFor),
@@ -153,9 +163,13 @@ export function normalizeScheduleTime(time: unknown): ScheduleTime {
     if (key !== 'scheduledFor' && key !== 'delay') invalid(key, t[key], 'scheduledFor or delay');
   }
   if (t.scheduledFor !== undefined && t.delay !== undefined) {
-    throw new InvalidScheduleOptionsError('scheduledFor', messages.exclusiveOptions('scheduledFor', 'delay'));
+    throw new InvalidScheduleOptionsError(
+      'scheduledFor',
+      messages.exclusiveOptions('scheduledFor', 'delay'),
+    );
   }
-  if (t.scheduledFor !== undefined) return { scheduledFor: validDate('scheduledFor', t.scheduledFor) };
+  if (t.scheduledFor !== undefined)
+    return { scheduledFor: validDate('scheduledFor', t.scheduledFor) };
   if (t.delay !== undefined) return { delay: duration('delay', t.delay) };
   return invalid('time', time, 'an object with scheduledFor or delay');
 }
@@ -174,7 +188,10 @@ export function normalizeStatuses(field: string, value: unknown): ScheduledComma
   if (list.length === 0) invalid(field, value, 'at least one status');
   for (const s of list) {
     if (!SCHEDULED_COMMAND_STATUSES.includes(s as ScheduledCommandStatus)) {
-      throw new InvalidScheduleOptionsError(field, messages.invalidFilter(field, s, SCHEDULED_COMMAND_STATUSES.join(', ')));
+      throw new InvalidScheduleOptionsError(
+        field,
+        messages.invalidFilter(field, s, SCHEDULED_COMMAND_STATUSES.join(', ')),
+      );
     }
   }
   return list as ScheduledCommandStatus[];
@@ -198,21 +215,31 @@ export function normalizeFilter(filter: unknown): ScheduledCommandFilter {
       case 'commandType':
       case 'correlationId':
         if (typeof value !== 'string' || value === '') {
-          throw new InvalidScheduleOptionsError(key, messages.invalidFilter(key, value, 'a non-empty string'));
+          throw new InvalidScheduleOptionsError(
+            key,
+            messages.invalidFilter(key, value, 'a non-empty string'),
+          );
         }
         out[key] = value;
         break;
       case 'scheduledBefore':
       case 'scheduledAfter':
         if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-          throw new InvalidScheduleOptionsError(key, messages.invalidFilter(key, value, 'a valid Date'));
+          throw new InvalidScheduleOptionsError(
+            key,
+            messages.invalidFilter(key, value, 'a valid Date'),
+          );
         }
         out[key] = value;
         break;
       default:
         throw new InvalidScheduleOptionsError(
           key,
-          messages.invalidFilter(key, value, 'one of status, commandType, correlationId, scheduledBefore, scheduledAfter'),
+          messages.invalidFilter(
+            key,
+            value,
+            'one of status, commandType, correlationId, scheduledBefore, scheduledAfter',
+          ),
         );
     }
   }

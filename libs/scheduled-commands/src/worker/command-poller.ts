@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../clock.js';
@@ -13,7 +19,11 @@ import {
   SCHEDULED_COMMANDS_RESOLVED_OPTIONS,
 } from '../scheduled-commands.constants.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
-import type { Lease, ScheduledCommandEntry, ScheduledCommandStatus } from '../store/scheduled-command-entry.js';
+import type {
+  Lease,
+  ScheduledCommandEntry,
+  ScheduledCommandStatus,
+} from '../store/scheduled-command-entry.js';
 import { ScheduledCommandStore, type StoreWatch } from '../store/scheduled-command-store.js';
 import { CommandRunner, type RunOutcome } from './command-runner.js';
 import { retryDelay } from './retry-policy.js';
@@ -83,7 +93,8 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly schedulerRegistry: SchedulerRegistry,
     private readonly signal: WorkerSignal,
     private readonly clock: Clock,
-    @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS) private readonly options: ResolvedScheduledCommandsOptions,
+    @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
+    private readonly options: ResolvedScheduledCommandsOptions,
   ) {}
 
   /** Whether this instance runs commands (`enabled` option) and has not stopped. */
@@ -98,20 +109,27 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.enabled) {
-      this.logger.log('Worker disabled (enabled: false): this instance schedules commands but does not run them.');
+      this.logger.log(
+        'Worker disabled (enabled: false): this instance schedules commands but does not run them.',
+      );
       return;
     }
     this.started = true;
     this.signal.listen((scheduledFor, delay) => this.onScheduled(scheduledFor, delay));
     const interval = setInterval(() => void this.tick(), this.options.pollingInterval);
     this.schedulerRegistry.addInterval(SCHEDULED_COMMANDS_POLLER_INTERVAL, interval);
-    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(250, Math.floor(this.options.leaseDuration / 3)));
+    this.heartbeat = setInterval(
+      () => void this.renewLeases(),
+      Math.max(250, Math.floor(this.options.leaseDuration / 3)),
+    );
     this.heartbeat.unref?.();
     if (this.options.listen && this.store.watch) {
       try {
         this.watcher = await this.store.watch(() => this.wake());
       } catch (error) {
-        this.logger.warn(`Cross-instance wake-ups are off (the store could not listen): ${(error as Error).message}`);
+        this.logger.warn(
+          `Cross-instance wake-ups are off (the store could not listen): ${(error as Error).message}`,
+        );
       }
     }
     this.logger.log(
@@ -169,7 +187,11 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     this.clearDueTimer();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await this.watcher?.close().catch((error: Error) => this.logger.warn(`Closing the store watch failed: ${error.message}`));
+    await this.watcher
+      ?.close()
+      .catch((error: Error) =>
+        this.logger.warn(`Closing the store watch failed: ${error.message}`),
+      );
     await Promise.allSettled([this.nextTick, this.ticking, this.pumping]);
 
     const deadline = Date.now() + this.options.shutdownTimeout;
@@ -185,8 +207,14 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       }
       await this.store
         .release(stillRunning.map((h) => h.lease))
-        .then((ids) => this.logger.warn(`Released ${ids.length} command(s) still running at shutdown to other instances.`))
-        .catch((error: Error) => this.logger.error(`Releasing running commands failed: ${error.message}`, error.stack));
+        .then((ids) =>
+          this.logger.warn(
+            `Released ${ids.length} command(s) still running at shutdown to other instances.`,
+          ),
+        )
+        .catch((error: Error) =>
+          this.logger.error(`Releasing running commands failed: ${error.message}`, error.stack),
+        );
     }
     // Write what finished; keep trying for a short while if the store hiccups.
     const writeDeadline = Date.now() + Math.max(1_000, this.options.shutdownTimeout);
@@ -196,7 +224,9 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.unwritten.length > 0) {
-      this.logger.error(`${this.unwritten.length} finished command(s) could not be written before shutdown; their leases will run out and they will run again.`);
+      this.logger.error(
+        `${this.unwritten.length} finished command(s) could not be written before shutdown; their leases will run out and they will run again.`,
+      );
     }
     this.logger.log(`Worker ${this.options.workerId} stopped.`);
   }
@@ -227,7 +257,10 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.maintain();
     } catch (error) {
-      this.logger.error(`Maintenance pass failed: ${(error as Error).message}`, (error as Error).stack);
+      this.logger.error(
+        `Maintenance pass failed: ${(error as Error).message}`,
+        (error as Error).stack,
+      );
     }
     this.wake();
     await this.pumping;
@@ -237,11 +270,22 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   private async maintain(): Promise<void> {
     const recovered = await this.store.recoverExpiredLeases(MAINTENANCE_BATCH);
     for (const entry of recovered.requeued) {
-      this.logger.warn(`Command ${entry.id} (${entry.commandType}) was taken over after its lease ran out.`);
-      this.publish(new ScheduledCommandRetryingEvent(entry, entry.errorMessage ?? '', entry.retryCount, entry.scheduledFor));
+      this.logger.warn(
+        `Command ${entry.id} (${entry.commandType}) was taken over after its lease ran out.`,
+      );
+      this.publish(
+        new ScheduledCommandRetryingEvent(
+          entry,
+          entry.errorMessage ?? '',
+          entry.retryCount,
+          entry.scheduledFor,
+        ),
+      );
     }
     for (const entry of recovered.deadLettered) {
-      this.publish(new ScheduledCommandFailedEvent(entry, entry.errorMessage ?? '', entry.retryCount));
+      this.publish(
+        new ScheduledCommandFailedEvent(entry, entry.errorMessage ?? '', entry.retryCount),
+      );
     }
     for (const entry of await this.store.expireDue(MAINTENANCE_BATCH)) {
       this.publish(new ScheduledCommandExpiredEvent(entry));
@@ -254,12 +298,19 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async purgeOld(now: number): Promise<void> {
-    for (const [status, keep] of Object.entries(this.options.retention) as [ScheduledCommandStatus, number | false][]) {
+    for (const [status, keep] of Object.entries(this.options.retention) as [
+      ScheduledCommandStatus,
+      number | false,
+    ][]) {
       if (keep === false) continue;
       const olderThan = new Date(now - keep);
       // Small batches, bounded per pass: never a long lock, never a long pass.
       for (let i = 0; i < 20 && !this.stopping; i++) {
-        const deleted = await this.store.purge({ olderThan, statuses: [status], limit: MAINTENANCE_BATCH });
+        const deleted = await this.store.purge({
+          olderThan,
+          statuses: [status],
+          limit: MAINTENANCE_BATCH,
+        });
         if (deleted < MAINTENANCE_BATCH) break;
       }
     }
@@ -276,9 +327,14 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       for (;;) {
         if (this.stopping) return;
         const free = this.options.concurrency - this.running().length;
-        if (free <= 0 || this.unwritten.length > this.options.batchSize * MAX_UNWRITTEN_FACTOR) return;
+        if (free <= 0 || this.unwritten.length > this.options.batchSize * MAX_UNWRITTEN_FACTOR)
+          return;
         const limit = Math.min(this.options.batchSize, free);
-        const claimed = await this.store.claim({ workerId: this.options.workerId, limit, leaseMs: this.options.leaseDuration });
+        const claimed = await this.store.claim({
+          workerId: this.options.workerId,
+          limit,
+          leaseMs: this.options.leaseDuration,
+        });
         this.errorBackoff = 0;
         for (const entry of claimed) this.start(entry);
         claimedAny ||= claimed.length > 0;
@@ -304,12 +360,18 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     this.held.set(entry.id, held);
     const run = this.runner
       .run(entry, held.abort)
-      .catch((error: Error): RunOutcome => ({ kind: 'failed', error: error.message, permanent: false }));
+      .catch((error: Error): RunOutcome => ({
+        kind: 'failed',
+        error: error.message,
+        permanent: false,
+      }));
     void run.then((outcome) => {
       held.outcome = outcome;
       if (held.lost) {
         this.held.delete(entry.id);
-        this.logger.warn(`Command ${entry.id} finished after its lease was lost; its outcome is not written (another worker owns it).`);
+        this.logger.warn(
+          `Command ${entry.id} finished after its lease was lost; its outcome is not written (another worker owns it).`,
+        );
       } else if (outcome.kind === 'completed') {
         this.unwritten.push(held);
         this.scheduleFlush();
@@ -321,7 +383,10 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Writes a failed attempt: retry with backoff, or dead-letter; retries the write while the store fails. */
-  private async writeFailure(held: HeldCommand, outcome: Extract<RunOutcome, { kind: 'failed' }>): Promise<void> {
+  private async writeFailure(
+    held: HeldCommand,
+    outcome: Extract<RunOutcome, { kind: 'failed' }>,
+  ): Promise<void> {
     const { entry, lease } = held;
     const retry = !outcome.permanent && entry.retryCount < entry.maxRetries;
     for (let backoff = 100; ; backoff = Math.min(MAX_ERROR_BACKOFF, backoff * 2)) {
@@ -331,21 +396,36 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
           const delay = retryDelay(entry.retryCount + 1, this.options);
           const updated = await this.store.retry(lease, outcome.error, delay);
           if (updated) {
-            this.logger.warn(`Command ${entry.id} (${entry.commandType}) failed, retry ${updated.retryCount}/${updated.maxRetries} in ${delay} ms: ${outcome.error}`);
-            this.publish(new ScheduledCommandRetryingEvent(updated, outcome.error, updated.retryCount, updated.scheduledFor));
+            this.logger.warn(
+              `Command ${entry.id} (${entry.commandType}) failed, retry ${updated.retryCount}/${updated.maxRetries} in ${delay} ms: ${outcome.error}`,
+            );
+            this.publish(
+              new ScheduledCommandRetryingEvent(
+                updated,
+                outcome.error,
+                updated.retryCount,
+                updated.scheduledFor,
+              ),
+            );
             this.onScheduled(null, delay);
           }
         } else {
           const updated = await this.store.deadLetter(lease, outcome.error);
           if (updated) {
-            this.logger.error(`Command ${entry.id} (${entry.commandType}) dead-lettered after ${updated.retryCount} retries: ${outcome.error}`);
-            this.publish(new ScheduledCommandFailedEvent(updated, outcome.error, updated.retryCount));
+            this.logger.error(
+              `Command ${entry.id} (${entry.commandType}) dead-lettered after ${updated.retryCount} retries: ${outcome.error}`,
+            );
+            this.publish(
+              new ScheduledCommandFailedEvent(updated, outcome.error, updated.retryCount),
+            );
           }
         }
         break;
       } catch (error) {
         if (this.stopping && backoff >= MAX_ERROR_BACKOFF) break;
-        this.logger.error(`Writing the failure of command ${entry.id} failed (retrying): ${(error as Error).message}`);
+        this.logger.error(
+          `Writing the failure of command ${entry.id} failed (retrying): ${(error as Error).message}`,
+        );
         await new Promise((resolve) => setTimeout(resolve, backoff));
       }
     }
@@ -361,7 +441,8 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
         this.flushing = undefined;
         // After a failed write the retry timer (not this) flushes again, so a store that is down is
         // not hammered.
-        if (this.unwritten.length > 0 && !this.stopping && !this.flushRetryPending) this.scheduleFlush();
+        if (this.unwritten.length > 0 && !this.stopping && !this.flushRetryPending)
+          this.scheduleFlush();
       });
   }
 
@@ -372,14 +453,19 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const written = new Set(
         await this.store.complete(
-          batch.map((h) => ({ lease: h.lease, resultPayload: (h.outcome as { resultPayload: string | null }).resultPayload })),
+          batch.map((h) => ({
+            lease: h.lease,
+            resultPayload: (h.outcome as { resultPayload: string | null }).resultPayload,
+          })),
         ),
       );
       this.errorBackoff = 0;
       for (const held of batch) {
         this.held.delete(held.entry.id);
         if (!written.has(held.entry.id)) {
-          this.logger.warn(`Command ${held.entry.id} completed after its lease was lost; another worker owns it now.`);
+          this.logger.warn(
+            `Command ${held.entry.id} completed after its lease was lost; another worker owns it now.`,
+          );
           continue;
         }
         const outcome = held.outcome as Extract<RunOutcome, { kind: 'completed' }>;
@@ -391,7 +477,9 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       // the command must not be marked failed or run again because a write failed.
       this.unwritten.unshift(...batch);
       this.errorBackoff = Math.min(MAX_ERROR_BACKOFF, Math.max(100, this.errorBackoff * 2));
-      this.logger.error(`Writing ${batch.length} completion(s) failed (retrying in ${this.errorBackoff} ms): ${(error as Error).message}`);
+      this.logger.error(
+        `Writing ${batch.length} completion(s) failed (retrying in ${this.errorBackoff} ms): ${(error as Error).message}`,
+      );
       if (!this.stopping) {
         this.flushRetryPending = true;
         this.later(this.errorBackoff, () => {
@@ -407,9 +495,19 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     const held = [...this.held.values()].filter((h) => !h.lost);
     if (held.length === 0) return;
     try {
-      const kept = new Set(await this.store.extendLeases(held.map((h) => h.lease), this.options.leaseDuration));
+      const kept = new Set(
+        await this.store.extendLeases(
+          held.map((h) => h.lease),
+          this.options.leaseDuration,
+        ),
+      );
       for (const h of held) {
-        if (!kept.has(h.entry.id) && this.held.get(h.entry.id) === h && !this.unwritten.includes(h) && h.outcome === undefined) {
+        if (
+          !kept.has(h.entry.id) &&
+          this.held.get(h.entry.id) === h &&
+          !this.unwritten.includes(h) &&
+          h.outcome === undefined
+        ) {
           h.lost = true;
           h.abort.abort(new Error('The lease of this command was lost.'));
           this.logger.warn(`Lost the lease of command ${h.entry.id}; another worker may run it.`);
@@ -433,7 +531,9 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       this.armDueTimer(ms);
       return;
     }
-    this.dueRetry = claimedAny ? 0 : Math.min(this.options.pollingInterval, Math.max(1, this.dueRetry * 2));
+    this.dueRetry = claimedAny
+      ? 0
+      : Math.min(this.options.pollingInterval, Math.max(1, this.dueRetry * 2));
     this.armDueTimer(this.dueRetry);
   }
 
@@ -470,7 +570,10 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       this.eventBus.publish(event);
     } catch (error) {
-      this.logger.error(`Publishing ${event.constructor.name} failed: ${(error as Error).message}`, (error as Error).stack);
+      this.logger.error(
+        `Publishing ${event.constructor.name} failed: ${(error as Error).message}`,
+        (error as Error).stack,
+      );
     }
   }
 }

@@ -1,6 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandBus, CommandHandlerNotFoundException, type ICommand } from '@nestjs/cqrs';
-import { CommandDeserializationError, CommandSerializationError, CommandTimeoutError } from '../errors/index.js';
+import {
+  CommandDeserializationError,
+  CommandSerializationError,
+  CommandTimeoutError,
+} from '../errors/index.js';
 import { CommandRegistry } from '../registry/command-registry.js';
 import { rebuildCommand, serializeResult } from '../registry/command-serializer.js';
 import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.constants.js';
@@ -18,7 +22,7 @@ export type RunOutcome =
 const errorText = (error: unknown): string => {
   if (error instanceof Error) return error.message || error.name;
   try {
-    return typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+    return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
   } catch {
     return String(error);
   }
@@ -36,7 +40,8 @@ export class CommandRunner {
   constructor(
     private readonly commandBus: CommandBus,
     private readonly registry: CommandRegistry,
-    @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS) private readonly options: ResolvedScheduledCommandsOptions,
+    @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
+    private readonly options: ResolvedScheduledCommandsOptions,
   ) {}
 
   /** Runs `entry`; `abort` is fired by the caller on lease loss or shutdown, and here on timeout. */
@@ -44,7 +49,8 @@ export class CommandRunner {
     let command: object;
     try {
       const type = this.registry.resolve(entry.commandType);
-      if (!type) throw new CommandDeserializationError(messages.unknownCommandType(entry.commandType));
+      if (!type)
+        throw new CommandDeserializationError(messages.unknownCommandType(entry.commandType));
       command = rebuildCommand(entry.commandType, type, entry.payload);
     } catch (error) {
       return { kind: 'failed', error: errorText(error), permanent: true };
@@ -68,13 +74,21 @@ export class CommandRunner {
       result = await this.withTimeout(execution, abort);
     } catch (error) {
       if (error instanceof CommandHandlerNotFoundException) {
-        return { kind: 'failed', error: `No @CommandHandler is registered for "${entry.commandType}" in this application.`, permanent: true };
+        return {
+          kind: 'failed',
+          error: `No @CommandHandler is registered for "${entry.commandType}" in this application.`,
+          permanent: true,
+        };
       }
       return { kind: 'failed', error: errorText(error), permanent: false };
     }
 
     try {
-      return { kind: 'completed', result, resultPayload: serializeResult(entry.commandType, result) };
+      return {
+        kind: 'completed',
+        result,
+        resultPayload: serializeResult(entry.commandType, result),
+      };
     } catch (error) {
       // The handler did its work; running it again would repeat it. Keep the completion, drop the result.
       if (!(error instanceof CommandSerializationError)) throw error;

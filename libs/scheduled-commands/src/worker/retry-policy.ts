@@ -10,7 +10,11 @@ type RetryOptions = Pick<
  * `retryDelayBase` without; capped by `maxRetryDelay` (no overflow however large `n` is); then reduced by
  * up to `retryJitter` of itself at random.
  */
-export function retryDelay(n: number, options: RetryOptions, random: () => number = Math.random): number {
+export function retryDelay(
+  n: number,
+  options: RetryOptions,
+  random: () => number = Math.random,
+): number {
   const exponent = options.exponentialBackoff ? Math.min(Math.max(n - 1, 0), 60) : 0;
   const raw = Math.min(options.retryDelayBase * 2 ** exponent, options.maxRetryDelay);
   const jitter = options.retryJitter > 0 ? raw * options.retryJitter * random() : 0;
