@@ -18,7 +18,8 @@ export const ScheduledCommandStatus = {
 } as const;
 
 /** One of the values of {@link ScheduledCommandStatus}. */
-export type ScheduledCommandStatus = (typeof ScheduledCommandStatus)[keyof typeof ScheduledCommandStatus];
+export type ScheduledCommandStatus =
+  (typeof ScheduledCommandStatus)[keyof typeof ScheduledCommandStatus];
 
 /** Every status, in lifecycle order. */
 export const SCHEDULED_COMMAND_STATUSES: readonly ScheduledCommandStatus[] = Object.freeze(

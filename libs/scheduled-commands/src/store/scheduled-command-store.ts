@@ -44,6 +44,8 @@ export interface StoreWatch {
  * clock on PostgreSQL, the injected `Clock` for SQLite and the in-memory store.
  *
  * Ids passed in are well-formed (the scheduler validates them); an unknown id is never an error.
+ * `payload`, `resultPayload` and `metadata` are kept verbatim (a `jsonb` column that reformats JSON
+ * would not do for `payload`).
  *
  * Implement it to keep commands somewhere else, and check your implementation with the conformance
  * suite exported from `nestjs-scheduled-commands/testing`.
@@ -79,7 +81,11 @@ export abstract class ScheduledCommandStore {
    * `scheduledFor = now + delayMs`, `errorMessage`, lease cleared. Returns the updated entry, or
    * `null` when the lease is no longer held.
    */
-  abstract retry(lease: Lease, errorMessage: string, delayMs: number): Promise<ScheduledCommandEntry | null>;
+  abstract retry(
+    lease: Lease,
+    errorMessage: string,
+    delayMs: number,
+  ): Promise<ScheduledCommandEntry | null>;
 
   /**
    * Dead-letters a run: `processing` (under `lease`) → `failed`, `completedAt = now`, `errorMessage`,
@@ -118,7 +124,7 @@ export abstract class ScheduledCommandStore {
   abstract reschedule(id: string, time: ScheduleTime): Promise<ScheduledCommandEntry | null>;
 
   /**
-   * Puts a finished entry whose status is in `fromStatuses` back to `pending`, due now, with a fresh
+   * Puts a finished entry (never a pending or processing one) whose status is in `fromStatuses` back to `pending`, due now, with a fresh
    * retry budget (`retryCount = 0`), no expiry (`expiresAt = null`), `completedAt`/`resultPayload`
    * cleared; `attempts` and `errorMessage` are kept as history. Returns the entry, or `null` when it is
    * not in one of those statuses (or when its idempotency key is held by another live entry).
