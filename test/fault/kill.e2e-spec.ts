@@ -1,39 +1,19 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { createPgDatabase, pgAvailable, type PgTestDatabase } from '../support/postgres.js';
-import { acquireFaultLock, buildLibrary } from './support/build.js';
+import { describe, it } from 'vitest';
+import { pgAvailable } from '../support/postgres.js';
 import { PgCommandTable } from './support/inspect.js';
 import { runKillScenario } from './support/kill-scenario.js';
-import { FaultCluster, until, removeScenarioDir, scenarioDir } from './support/processes.js';
+import { until } from './support/processes.js';
+import { sharedPgDatabase, useFaultScenario } from './support/scenario.js';
 
 describe.skipIf(!pgAvailable())(
   'a worker process killed in the middle of a batch (PostgreSQL)',
   () => {
-    let release: (() => void) | undefined;
-    let db: PgTestDatabase | undefined;
-    let table: PgCommandTable | undefined;
-    let cluster: FaultCluster | undefined;
-    let dir: string | undefined;
-
-    beforeAll(async () => {
-      release = await acquireFaultLock();
-      await buildLibrary();
-      db = await createPgDatabase();
-      dir = scenarioDir('kill');
-    }, 300_000);
-
-    afterAll(async () => {
-      await cluster?.stopAll();
-      await table?.close();
-      await db?.drop();
-      removeScenarioDir(dir);
-      release?.();
-    }, 60_000);
+    const scenario = useFaultScenario('kill', sharedPgDatabase);
 
     it('completes every command; only the commands the killed process had in flight run twice', async () => {
-      cluster = new FaultCluster({ kind: 'postgres', url: db!.url }, dir!);
-      await cluster.setup();
-      const pgTable = new PgCommandTable(db!.url);
-      table = pgTable;
+      const { url } = scenario.database;
+      const cluster = await scenario.startCluster({ kind: 'postgres', url });
+      const table = scenario.track(new PgCommandTable(url));
       await runKillScenario({
         label: 'kill (PostgreSQL)',
         cluster,
@@ -46,7 +26,7 @@ describe.skipIf(!pgAvailable())(
         settled: (victim) =>
           until(
             `the server to close the connections of ${victim}`,
-            async () => (await pgTable.connectionsOf(victim)) === 0,
+            async () => (await table.connectionsOf(victim)) === 0,
             15_000,
           ),
       });

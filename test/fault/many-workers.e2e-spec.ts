@@ -1,55 +1,36 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgDatabase, pgAvailable, type PgTestDatabase } from '../support/postgres.js';
-import { acquireFaultLock, buildLibrary } from './support/build.js';
+import { describe, expect, it } from 'vitest';
+import { pgAvailable } from '../support/postgres.js';
 import { finalState, PgCommandTable, RunJournal } from './support/inspect.js';
-import { FaultCluster, until, removeScenarioDir, scenarioDir } from './support/processes.js';
+import { until } from './support/processes.js';
+import { sharedPgDatabase, useFaultScenario } from './support/scenario.js';
 
 const COMMANDS = 10_000;
 const WORKERS = 4;
 
 describe.skipIf(!pgAvailable())('many worker processes on one PostgreSQL database', () => {
-  let release: (() => void) | undefined;
-  let db: PgTestDatabase | undefined;
-  let table: PgCommandTable | undefined;
-  let cluster: FaultCluster | undefined;
-  let dir: string | undefined;
-
-  beforeAll(async () => {
-    release = await acquireFaultLock();
-    await buildLibrary();
-    db = await createPgDatabase();
-    dir = scenarioDir('many');
-  }, 300_000);
-
-  afterAll(async () => {
-    await cluster?.stopAll();
-    await table?.close();
-    await db?.drop();
-    removeScenarioDir(dir);
-    release?.();
-  }, 60_000);
+  const scenario = useFaultScenario('many', sharedPgDatabase);
 
   it(`runs ${COMMANDS} commands exactly once across ${WORKERS} processes`, async () => {
-    cluster = new FaultCluster({ kind: 'postgres', url: db!.url }, dir!);
-    await cluster.setup();
-    table = new PgCommandTable(db!.url);
+    const { url } = scenario.database;
+    const cluster = await scenario.startCluster({ kind: 'postgres', url });
+    const table = scenario.track(new PgCommandTable(url));
     const workers = await Promise.all(
-      Array.from({ length: WORKERS }, (_, i) => cluster!.startWorker(`w${i + 1}`, { pollMs: 200 })),
+      Array.from({ length: WORKERS }, (_, i) => cluster.startWorker(`w${i + 1}`, { pollMs: 200 })),
     );
 
     const started = Date.now();
     const schedulingMs = await cluster.schedule(COMMANDS);
     await until(
       `${COMMANDS} completed commands`,
-      async () => ((await table!.statusCounts()).completed ?? 0) === COMMANDS,
+      async () => ((await table.statusCounts()).completed ?? 0) === COMMANDS,
       90_000,
-      () => cluster!.assertNoCrash(),
+      () => cluster.assertNoCrash(),
     );
     const elapsed = Date.now() - started;
     // Graceful stops write every outcome and close the journals.
     await cluster.stopAll();
 
-    const journal = new RunJournal(dir!);
+    const journal = new RunJournal(scenario.dir);
     const state = await finalState(table, journal);
     const duplicates = journal.duplicates();
     console.log(

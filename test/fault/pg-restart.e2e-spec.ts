@@ -1,55 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresServer } from '../../scripts/pg.mjs';
+import { describe, expect, it } from 'vitest';
 import { pgAvailable } from '../support/postgres.js';
-import { acquireFaultLock, buildLibrary } from './support/build.js';
 import { finalState, PgCommandTable, RunJournal } from './support/inspect.js';
-import {
-  FaultCluster,
-  until,
-  type FaultProcess,
-  removeScenarioDir,
-  scenarioDir,
-} from './support/processes.js';
+import { until, type FaultProcess } from './support/processes.js';
+import { ownPgServer, useFaultScenario } from './support/scenario.js';
 
 const COMMANDS = 3_000;
 const WORKERS = 3;
 
 describe.skipIf(!pgAvailable())('PostgreSQL restarted under running worker processes', () => {
-  let release: (() => void) | undefined;
   // Its own server: restarting the shared one would break the other suites' connections.
-  let server: PostgresServer | undefined;
-  let table: PgCommandTable | undefined;
-  let cluster: FaultCluster | undefined;
-  let dir: string | undefined;
-
-  beforeAll(async () => {
-    release = await acquireFaultLock();
-    await buildLibrary();
-    server = await startPostgres();
-    dir = scenarioDir('pg-restart');
-  }, 300_000);
-
-  afterAll(async () => {
-    await cluster?.stopAll();
-    await table?.close();
-    await server?.stop();
-    removeScenarioDir(dir);
-    release?.();
-  }, 60_000);
+  const scenario = useFaultScenario('pg-restart', ownPgServer);
 
   it('workers back off, reconnect (queries and LISTEN) and finish every command', async () => {
-    cluster = new FaultCluster({ kind: 'postgres', url: server!.url }, dir!);
-    await cluster.setup();
-    table = new PgCommandTable(server!.url);
+    const server = scenario.database;
+    const cluster = await scenario.startCluster({ kind: 'postgres', url: server.url });
+    const table = scenario.track(new PgCommandTable(server.url));
     // The lease is far longer than the outage: no command may be taken over, so none may run twice.
     const settings = { concurrency: 10, leaseMs: 15_000, pollMs: 200, handlerMs: 5 };
     const workers: FaultProcess[] = await Promise.all(
-      Array.from({ length: WORKERS }, (_, i) => cluster!.startWorker(`w${i + 1}`, settings)),
+      Array.from({ length: WORKERS }, (_, i) => cluster.startWorker(`w${i + 1}`, settings)),
     );
     const names = workers.map((w) => w.name).sort();
     await until(
       'every worker to LISTEN',
-      async () => (await table!.listeners()).join() === names.join(),
+      async () => (await table.listeners()).join() === names.join(),
       15_000,
     );
 
@@ -57,35 +31,35 @@ describe.skipIf(!pgAvailable())('PostgreSQL restarted under running worker proce
     await cluster.schedule(COMMANDS);
     await until(
       'a quarter of the commands to complete',
-      async () => ((await table!.statusCounts()).completed ?? 0) >= COMMANDS / 4,
+      async () => ((await table.statusCounts()).completed ?? 0) >= COMMANDS / 4,
       60_000,
-      () => cluster!.assertNoCrash(),
+      () => cluster.assertNoCrash(),
       20,
     );
     const before = await table.statusCounts();
     const restartStarted = Date.now();
-    await server!.restart();
+    await server.restart();
     const restartMs = Date.now() - restartStarted;
 
     await until(
       `${COMMANDS} completed commands after the restart`,
-      async () => ((await table!.statusCounts()).completed ?? 0) === COMMANDS,
+      async () => ((await table.statusCounts()).completed ?? 0) === COMMANDS,
       90_000,
-      () => cluster!.assertNoCrash(),
+      () => cluster.assertNoCrash(),
     );
     const elapsed = Date.now() - started;
     let listenersAfter: string[] = [];
     await until(
       'every worker to LISTEN again after the restart',
-      async () => (listenersAfter = await table!.listeners()).join() === names.join(),
+      async () => (listenersAfter = await table.listeners()).join() === names.join(),
       20_000,
-      () => cluster!.assertNoCrash(),
+      () => cluster.assertNoCrash(),
     ).catch((error: Error) => {
       throw new Error(`${error.message}; listening now: [${listenersAfter.join(', ')}]`);
     });
     await cluster.stopAll();
 
-    const journal = new RunJournal(dir!);
+    const journal = new RunJournal(scenario.dir);
     const state = await finalState(table, journal);
     const duplicates = journal.duplicates();
     console.log(

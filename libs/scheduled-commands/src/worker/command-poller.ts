@@ -69,6 +69,8 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly held = new Map<string, HeldCommand>();
   private readonly unwritten: HeldCommand[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Failed attempts being written (retry or dead letter); shutdown waits for them. */
+  private readonly failureWrites = new Set<Promise<void>>();
   private started = false;
   private stopping = false;
   private pumping: Promise<void> | undefined;
@@ -218,6 +220,10 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // Write what finished; keep trying for a short while if the store hiccups.
     const writeDeadline = Date.now() + Math.max(1_000, this.options.shutdownTimeout);
+    await Promise.race([
+      Promise.allSettled([...this.failureWrites]),
+      new Promise((resolve) => setTimeout(resolve, writeDeadline - Date.now()).unref?.()),
+    ]);
     while (this.unwritten.length > 0 && Date.now() < writeDeadline) {
       await this.flush();
       if (this.unwritten.length > 0) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -358,13 +364,11 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       abort: new AbortController(),
     };
     this.held.set(entry.id, held);
-    const run = this.runner
-      .run(entry, held.abort)
-      .catch((error: Error): RunOutcome => ({
-        kind: 'failed',
-        error: error.message,
-        permanent: false,
-      }));
+    const run = this.runner.run(entry, held.abort).catch((error: Error): RunOutcome => ({
+      kind: 'failed',
+      error: error.message,
+      permanent: false,
+    }));
     void run.then((outcome) => {
       held.outcome = outcome;
       if (held.lost) {
@@ -376,7 +380,10 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
         this.unwritten.push(held);
         this.scheduleFlush();
       } else {
-        void this.writeFailure(held, outcome);
+        const write = this.writeFailure(held, outcome).finally(() =>
+          this.failureWrites.delete(write),
+        );
+        this.failureWrites.add(write);
       }
       this.wake();
     });
@@ -502,12 +509,8 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
         ),
       );
       for (const h of held) {
-        if (
-          !kept.has(h.entry.id) &&
-          this.held.get(h.entry.id) === h &&
-          !this.unwritten.includes(h) &&
-          h.outcome === undefined
-        ) {
+        // Only a running handler is marked lost: a finished one's write finds out by itself.
+        if (!kept.has(h.entry.id) && h.outcome === undefined && this.held.get(h.entry.id) === h) {
           h.lost = true;
           h.abort.abort(new Error('The lease of this command was lost.'));
           this.logger.warn(`Lost the lease of command ${h.entry.id}; another worker may run it.`);

@@ -1,6 +1,7 @@
 import { Clock, SystemClock } from '../../clock.js';
-import { InvalidScheduleOptionsError } from '../../errors/index.js';
 import { messages } from '../../scheduled-commands.messages.js';
+import { byIdAsc, byTimeThenId, claimOrder } from '../entry-order.js';
+import { encodeCursor, parseFilter, parseFindOptions } from '../find-options.js';
 import {
   SCHEDULED_COMMAND_STATUSES,
   ScheduledCommandStatus,
@@ -22,8 +23,6 @@ import { ScheduledCommandStore, type PurgeRequest } from '../scheduled-command-s
 
 type Row = { -readonly [K in keyof ScheduledCommandEntry]: ScheduledCommandEntry[K] };
 
-const DEFAULT_FIND_LIMIT = 50;
-const MAX_FIND_LIMIT = 1000;
 const DEFAULT_PURGE_LIMIT = 1000;
 
 const isLive = (status: ScheduledCommandStatus): boolean =>
@@ -44,17 +43,6 @@ function snapshot(row: Row): ScheduledCommandEntry {
     lockedUntil: copyDate(row.lockedUntil),
   };
 }
-
-/** Claim order: priority descending, `scheduledFor` ascending, then creation (`id`) ascending. */
-function claimOrder(a: Row, b: Row): number {
-  return (
-    b.priority - a.priority ||
-    a.scheduledFor.getTime() - b.scheduledFor.getTime() ||
-    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  );
-}
-
-const byIdAsc = (a: Row, b: Row): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * A {@link ScheduledCommandStore} that keeps entries in the process memory: for tests, demos and
@@ -186,10 +174,7 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
           row.lockedUntil !== null &&
           row.lockedUntil.getTime() <= now,
       )
-      .sort(
-        (a, b) =>
-          (a.lockedUntil as Date).getTime() - (b.lockedUntil as Date).getTime() || byIdAsc(a, b),
-      )
+      .sort(byTimeThenId((row) => row.lockedUntil))
       .slice(0, Math.max(0, limit));
     const requeued: ScheduledCommandEntry[] = [];
     const deadLettered: ScheduledCommandEntry[] = [];
@@ -220,10 +205,7 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
           row.expiresAt !== null &&
           row.expiresAt.getTime() <= now,
       )
-      .sort(
-        (a, b) =>
-          (a.expiresAt as Date).getTime() - (b.expiresAt as Date).getTime() || byIdAsc(a, b),
-      )
+      .sort(byTimeThenId((row) => row.expiresAt))
       .slice(0, Math.max(0, limit))
       .map((row) => {
         this.finish(row, ScheduledCommandStatus.Expired, now);
@@ -284,12 +266,9 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
   /**
    * @throws {InvalidScheduleOptionsError} when `limit` is not an integer in 1..1000, `offset` is not
    *   an integer >= 0, `order` is not `'asc'`/`'desc'`, `cursor` was not made by this store, both
-   *   `cursor` and `offset` are given, or a filter field is invalid.
+   *   `cursor` and a non-zero `offset` are given, or a filter field is invalid.
    */
-  override async find(
-    filter: ScheduledCommandFilter,
-    options: FindOptions = {},
-  ): Promise<FindResult> {
+  override async find(filter: ScheduledCommandFilter, options?: FindOptions): Promise<FindResult> {
     const match = this.matcher(filter);
     const { limit, offset, order, afterId } = parseFindOptions(options);
     const desc = order === 'desc';
@@ -343,10 +322,7 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
           row.completedAt !== null &&
           row.completedAt.getTime() < olderThan,
       )
-      .sort(
-        (a, b) =>
-          (a.completedAt as Date).getTime() - (b.completedAt as Date).getTime() || byIdAsc(a, b),
-      )
+      .sort(byTimeThenId((row) => row.completedAt))
       .slice(0, Math.max(0, request.limit ?? DEFAULT_PURGE_LIMIT));
     for (const row of victims) this.rows.delete(row.id);
     return victims.length;
@@ -452,16 +428,15 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
     if (row.idempotencyKey !== null) this.liveKeys.set(row.idempotencyKey, row.id);
   }
 
-  /** Builds the predicate of a filter, validating it first. */
+  /** Builds the predicate of a filter, validating it first (see `parseFilter`). */
   private matcher(filter: ScheduledCommandFilter): (row: Row) => boolean {
-    const statuses = parseStatuses(filter.status);
-    const before = parseDate('scheduledBefore', filter.scheduledBefore);
-    const after = parseDate('scheduledAfter', filter.scheduledAfter);
-    const { commandType, correlationId } = filter;
+    const f = parseFilter(filter);
+    const statuses = f.statuses === null ? null : new Set(f.statuses);
+    const { commandType, correlationId, scheduledBefore: before, scheduledAfter: after } = f;
     return (row) =>
       (statuses === null || statuses.has(row.status)) &&
-      (commandType === undefined || row.commandType === commandType) &&
-      (correlationId === undefined || row.correlationId === correlationId) &&
+      (commandType === null || row.commandType === commandType) &&
+      (correlationId === null || row.correlationId === correlationId) &&
       (before === null || row.scheduledFor.getTime() < before) &&
       (after === null || row.scheduledFor.getTime() >= after);
   }
@@ -474,86 +449,4 @@ function emptyCounts(): StatusCounts {
   return Object.fromEntries(
     SCHEDULED_COMMAND_STATUSES.map((status) => [status, 0]),
   ) as StatusCounts;
-}
-
-function invalidFilter(
-  field: string,
-  value: unknown,
-  expected: string,
-): InvalidScheduleOptionsError {
-  return new InvalidScheduleOptionsError(field, messages.invalidFilter(field, value, expected));
-}
-
-function parseStatuses(
-  status: ScheduledCommandFilter['status'],
-): ReadonlySet<ScheduledCommandStatus> | null {
-  if (status === undefined) return null;
-  const list = typeof status === 'string' ? [status] : status;
-  if (!Array.isArray(list) || list.some((s) => !SCHEDULED_COMMAND_STATUSES.includes(s))) {
-    throw invalidFilter(
-      'status',
-      status,
-      `one of ${SCHEDULED_COMMAND_STATUSES.join(', ')} or a list of them`,
-    );
-  }
-  return new Set(list);
-}
-
-function parseDate(field: string, value: Date | undefined): number | null {
-  if (value === undefined) return null;
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw invalidFilter(field, value, 'a valid Date');
-  }
-  return value.getTime();
-}
-
-interface ParsedFindOptions {
-  readonly limit: number;
-  readonly offset: number;
-  readonly order: 'asc' | 'desc';
-  /** Id of the last row of the previous page (exclusive bound), or null. */
-  readonly afterId: string | null;
-}
-
-function parseFindOptions(options: FindOptions): ParsedFindOptions {
-  const { limit = DEFAULT_FIND_LIMIT, offset, cursor, order = 'desc' } = options;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FIND_LIMIT) {
-    throw invalidFilter('limit', limit, `an integer from 1 to ${MAX_FIND_LIMIT}`);
-  }
-  if (offset !== undefined && (!Number.isInteger(offset) || offset < 0)) {
-    throw invalidFilter('offset', offset, 'an integer >= 0');
-  }
-  if (order !== 'asc' && order !== 'desc') {
-    throw invalidFilter('order', order, '"asc" or "desc"');
-  }
-  if (cursor !== undefined && offset !== undefined && offset !== 0) {
-    throw invalidFilter('offset', offset, 'no offset together with a cursor');
-  }
-  return {
-    limit,
-    offset: offset ?? 0,
-    order,
-    afterId: cursor === undefined ? null : decodeCursor(cursor),
-  };
-}
-
-/** Cursor = base64url of `{"id": lastId}`: ids are time-ordered (UUIDv7), so they give creation order. */
-function encodeCursor(id: string): string {
-  return Buffer.from(JSON.stringify({ id }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  let id: unknown;
-  try {
-    id =
-      typeof cursor === 'string'
-        ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { id?: unknown }).id
-        : undefined;
-  } catch {
-    id = undefined;
-  }
-  if (typeof id !== 'string' || id.length === 0) {
-    throw invalidFilter('cursor', cursor, 'a nextCursor returned by a previous find()');
-  }
-  return id;
 }

@@ -3,6 +3,8 @@ import type { Clock } from '../../clock.js';
 import { ScheduledCommandsError } from '../../errors/index.js';
 import { SCHEDULED_COMMANDS_TABLE } from '../../scheduled-commands.constants.js';
 import { messages } from '../../scheduled-commands.messages.js';
+import { byIdAsc, byTimeThenId, claimOrder } from '../entry-order.js';
+import { encodeCursor, parseFindOptions } from '../find-options.js';
 import {
   FINISHED_STATUSES,
   SCHEDULED_COMMAND_STATUSES,
@@ -41,7 +43,7 @@ import {
   type SqlDialect,
 } from './dialects/sql-dialect.js';
 import { SqliteDialect } from './dialects/sqlite-dialect.js';
-import { encodeCursor, filterCondition, parseFindOptions, statusList } from './find-query.js';
+import { filterCondition, statusList } from './find-query.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
 
 /** Options of {@link TypeOrmScheduledCommandStore}. */
@@ -166,15 +168,6 @@ function toEntry(row: Row): ScheduledCommandEntry {
     lockedBy: text(row.locked_by),
     lockedUntil: time(row.locked_until),
   };
-}
-
-/** Claim order: priority descending, `scheduledFor` ascending, then creation (`id`) ascending. */
-function claimOrder(a: ScheduledCommandEntry, b: ScheduledCommandEntry): number {
-  return (
-    b.priority - a.priority ||
-    a.scheduledFor.getTime() - b.scheduledFor.getTime() ||
-    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  );
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -427,12 +420,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       RETURNING ${RETURNING}`,
       [max],
     );
-    return rows
-      .map(toEntry)
-      .sort(
-        (a, b) =>
-          (a.expiresAt as Date).getTime() - (b.expiresAt as Date).getTime() || byIdAsc(a, b),
-      );
+    return rows.map(toEntry).sort(byTimeThenId((entry) => entry.expiresAt));
   }
 
   override async cancel(id: string): Promise<ScheduledCommandEntry | null> {
@@ -829,10 +817,6 @@ function newRow(command: NewScheduledCommand): Record<string, unknown> {
     v_metadata: command.metadata ? JSON.stringify(command.metadata) : null,
     v_idempotency_key: command.idempotencyKey,
   };
-}
-
-function byIdAsc(a: { id: string }, b: { id: string }): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 function emptyCounts(): StatusCounts {
