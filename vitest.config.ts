@@ -10,6 +10,10 @@ export default defineConfig({
   resolve: {
     alias: [
       // Tests import the library by its package name, as an application would.
+      {
+        find: /^nestjs-scheduled-commands\/testing\/conformance$/,
+        replacement: lib('testing/conformance.ts'),
+      },
       { find: /^nestjs-scheduled-commands\/testing$/, replacement: lib('testing/index.ts') },
       { find: /^nestjs-scheduled-commands$/, replacement: lib('index.ts') },
     ],

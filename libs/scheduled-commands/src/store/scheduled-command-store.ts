@@ -48,7 +48,7 @@ export interface StoreWatch {
  * would not do for `payload`).
  *
  * Implement it to keep commands somewhere else, and check your implementation with the conformance
- * suite exported from `nestjs-scheduled-commands/testing`.
+ * suite exported from `nestjs-scheduled-commands/testing/conformance`.
  */
 export abstract class ScheduledCommandStore {
   /**

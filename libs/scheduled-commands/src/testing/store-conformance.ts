@@ -56,7 +56,7 @@ const sorted = (values: readonly string[]): string[] => [...values].sort();
  * between concurrent calls) as one test each. Run it from a spec file of your own store:
  *
  * ```ts
- * import { describeStoreConformance, ManualClock } from 'nestjs-scheduled-commands/testing';
+ * import { describeStoreConformance, ManualClock } from 'nestjs-scheduled-commands/testing/conformance';
  *
  * describeStoreConformance('MyStore', async () => {
  *   const clock = new ManualClock();
@@ -71,7 +71,7 @@ const sorted = (values: readonly string[]): string[] => [...values].sort();
  * then uses short real delays (well under a second per test) and tolerates one second of difference
  * between the database clock and this process's clock.
  *
- * Needs `vitest` (a peer dependency of the `nestjs-scheduled-commands/testing` entry point).
+ * Needs `vitest` (an optional peer dependency, needed by the `nestjs-scheduled-commands/testing/conformance` entry point).
  *
  * @param name shown in the test report (e.g. the store class name)
  * @param setup creates an empty store for one test

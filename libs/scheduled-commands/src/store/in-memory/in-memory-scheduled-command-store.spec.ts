@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SystemClock } from '../../clock.js';
 import { InvalidScheduleOptionsError } from '../../errors/index.js';
-import { describeStoreConformance, ManualClock, newCommand } from '../../testing/index.js';
+import { describeStoreConformance, ManualClock, newCommand } from '../../testing/conformance.js';
 import { InMemoryScheduledCommandStore } from './in-memory-scheduled-command-store.js';
 
 describeStoreConformance('InMemoryScheduledCommandStore', async () => {

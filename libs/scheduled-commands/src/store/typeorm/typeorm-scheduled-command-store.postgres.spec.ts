@@ -9,7 +9,7 @@ import {
 } from '../../../../../test/support/postgres.js';
 import { SystemClock } from '../../clock.js';
 import type { StoreWatch } from '../scheduled-command-store.js';
-import { describeStoreConformance, ManualClock, newCommand } from '../../testing/index.js';
+import { describeStoreConformance, ManualClock, newCommand } from '../../testing/conformance.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
 import { TypeOrmScheduledCommandStore } from './typeorm-scheduled-command-store.js';
 

@@ -8,7 +8,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../clock.js';
 import { InvalidScheduleOptionsError, ScheduledCommandsError } from '../../errors/index.js';
-import { describeStoreConformance, ManualClock, newCommand } from '../../testing/index.js';
+import { describeStoreConformance, ManualClock, newCommand } from '../../testing/conformance.js';
 import { SqliteDialect } from './dialects/sqlite-dialect.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
 import { TypeOrmScheduledCommandStore } from './typeorm-scheduled-command-store.js';
