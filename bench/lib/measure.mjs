@@ -1,0 +1,165 @@
+/**
+ * The throughput measurement shared by the throughput, backlog and memory scenarios: `count` no-op
+ * jobs due now are inserted in bulk, worker processes boot, and the clock runs from the moment they
+ * may start until the database shows every job completed.
+ */
+import { backendCpu, cpuBetween, cpuMs } from './cpu.mjs';
+import { lockTable, pollUntil, withClient } from './db.mjs';
+import { now, sleep, spawnAll } from './processes.mjs';
+import { freshStore, workerProcess } from './systems.mjs';
+
+const sum = (values) => values.reduce((a, b) => a + b, 0);
+
+/** `n` rounded to `digits` decimals; non-numbers are returned as they are. */
+export const round = (n, digits = 1) =>
+  n === null || n === undefined || !Number.isFinite(n) ? n : Number(n.toFixed(digits));
+
+/**
+ * One throughput run of `system` on `store` (from `freshStore`, whose client inserts the jobs).
+ *
+ * PostgreSQL: the system's job table is locked (`ACCESS EXCLUSIVE`) while the workers boot; every
+ * worker blocks on its first query of it; the clock starts when the lock is released. SQLite (no
+ * such gate): workers import everything, then start their applications together; the clock starts
+ * at the first handler start. The clock stops at the first poll (every 5 ms, once every handler has
+ * run) that finds every job finished in the database (completed; for graphile-worker: deleted).
+ *
+ * @param {object} options `count`, `processes` (default 1), `workerEnv`, `nodeArgs(i)`,
+ *   `onProgress(stats[])` (called about every 100 ms while jobs run), `measureHeap` (PostgreSQL
+ *   only; workers need `--expose-gc`: heap in use after a full collection, before and after)
+ */
+export async function runThroughput(system, store, options) {
+  const {
+    count,
+    processes = 1,
+    workerEnv = {},
+    nodeArgs,
+    onProgress,
+    measureHeap = false,
+  } = options;
+  const insertMs = await store.client.request('scheduleBulk', { count, chunk: 1_000 });
+  const doneSql = system.doneSql;
+  const target = Number(Object.values(await store.query(doneSql))[0]) + count;
+
+  const pg = system.db === 'postgres';
+  let gate = pg ? await lockTable(store.url, system.table) : undefined;
+  let workers = [];
+  try {
+    const env = {
+      ...system.perProcessEnv?.(processes),
+      ...workerEnv,
+      ...(pg ? {} : { BENCH_WAIT_GO: '1' }),
+    };
+    workers = await spawnAll(
+      processes,
+      (i) =>
+        workerProcess(system, store.url, {
+          name: `${system.id} worker ${i + 1}/${processes}`,
+          env,
+          nodeArgs: nodeArgs?.(i) ?? [],
+        }),
+      pg ? 'ready' : 'loaded',
+    );
+    // Workers that are up (PostgreSQL: waiting at the gate) report their idle memory; their peak
+    // counts from here.
+    const idle = pg ? await Promise.all(workers.map((w) => w.request('stats'))) : [];
+    const idleHeap =
+      pg && measureHeap ? await Promise.all(workers.map((w) => w.request('gcHeap'))) : undefined;
+    if (pg) await Promise.all(workers.map((w) => w.request('resetPeak')));
+    // CPU time from here to the end: the workers' own, and their database backends' (PostgreSQL).
+    const workerCpu0 = workers.map((w) => cpuMs(w.proc.pid));
+    const backendCpu0 = pg ? await backendCpu(store.url) : null;
+    let t0;
+    if (pg) {
+      t0 = await gate.open();
+      gate = undefined;
+    } else {
+      await Promise.all(workers.map((w) => w.request('go')));
+    }
+    const handled = () => workers.reduce((sum, w) => sum + w.stats.handled, 0);
+    let lastProgress = 0;
+    while (handled() < count) {
+      await sleep(20);
+      if (onProgress && now() - lastProgress >= 100) {
+        lastProgress = now();
+        onProgress(workers.map((w) => w.stats));
+      }
+    }
+    let t1;
+    if (pg) {
+      t1 = await withClient(store.url, (c) => pollUntil(c, doneSql, target));
+    } else {
+      while (Number(Object.values(await store.query(doneSql))[0]) < target) await sleep(5);
+      t1 = now();
+    }
+    const databaseCpu = pg ? cpuBetween(backendCpu0, await backendCpu(store.url)) : null;
+    const workerCpu1 = workers.map((w) => cpuMs(w.proc.pid));
+    const stats = await Promise.all(workers.map((w) => w.request('stats')));
+    const endHeap = idleHeap
+      ? await Promise.all(workers.map((w) => w.request('gcHeap')))
+      : undefined;
+    const claimSql = workers[0].events.find((e) => e.event === 'claim-sql')?.sql;
+    const queryCounts =
+      workerEnv.BENCH_COUNT_QUERIES === '1'
+        ? await Promise.all(workers.map((w) => w.request('queryCounts')))
+        : undefined;
+    const firstStart = Math.min(...stats.map((s) => s.firstStart ?? Infinity));
+    if (!pg) t0 = firstStart;
+    const ms = t1 - t0;
+    return {
+      system: system.id,
+      count,
+      processes,
+      ms: round(ms),
+      perSecond: Math.round((count / ms) * 1000),
+      firstStartMs: round(firstStart - t0),
+      insertMs: round(insertMs),
+      handled: stats.reduce((s, x) => s + x.handled, 0),
+      // CPU microseconds per job: worker processes, and the PostgreSQL backends serving the database.
+      // (SQLite: the workers start their applications inside the measured time, so none is given.)
+      workerCpuUsPerJob:
+        !pg || workerCpu0.includes(null) || workerCpu1.includes(null)
+          ? null
+          : round(((sum(workerCpu1) - sum(workerCpu0)) * 1000) / count, 0),
+      databaseCpuUsPerJob: databaseCpu === null ? null : round((databaseCpu * 1000) / count, 0),
+      idleRssMb: idle.map((s) => round(s.rss / 1e6, 0)),
+      peakRssMb: stats.map((s) => round(s.peakRss / 1e6, 0)),
+      endRssMb: stats.map((s) => round(s.rss / 1e6, 0)),
+      ...(idleHeap
+        ? {
+            idleHeapMb: idleHeap.map((b) => round(b / 1e6)),
+            endHeapMb: endHeap.map((b) => round(b / 1e6)),
+          }
+        : {}),
+      ...(claimSql ? { claimSql } : {}),
+      ...(queryCounts ? { queryCounts } : {}),
+    };
+  } finally {
+    await gate?.abort();
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+}
+
+/**
+ * A fresh store for `system`, `runs` throughput runs on it, and the store dropped again.
+ * `prepare(store)` runs first (e.g. a backlog), `afterRuns(store)` last (its result is `extra`).
+ * Returns `{ runs: [...], best, median, extra }` (by jobs per second).
+ */
+export async function measureThroughput(system, serverUrl, options) {
+  const { label = 'tp', runs = 1, prepare, afterRuns } = options;
+  const store = await freshStore(system, serverUrl, label);
+  try {
+    if (prepare) await prepare(store);
+    const results = [];
+    for (let i = 0; i < runs; i++) results.push(await runThroughput(system, store, options));
+    const extra = afterRuns ? await afterRuns(store) : undefined;
+    return { ...pick(results), extra };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The median run (by jobs per second) of `results`, with every run kept under `runs`. */
+export function pick(results) {
+  const sorted = [...results].sort((a, b) => a.perSecond - b.perSecond);
+  return { median: sorted[Math.floor((sorted.length - 1) / 2)], runs: results };
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench` — measures nestjs-scheduled-commands against pg-boss 10 and graphile-worker 0.17
+ * on a throw-away PostgreSQL server (and SQLite for ours), printing one table per scenario and
+ * writing the figures to `bench/results/<scenario>[.quick].json`.
+ *
+ * Options:
+ * - `--quick`: fewer commands and runs, no four-process variant (under two minutes on 2 cores).
+ * - `--only=throughput,timing,backlog,memory`: run some scenarios only (timing = scenarios 2, 3, 6).
+ * - `--profile`: write CPU profiles of our single worker process in the throughput scenario to
+ *   `bench/results/profiles/` (open them in Chrome DevTools).
+ * - `--no-build`: use the library's current `dist/` instead of building it first.
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { startPostgres } from '../scripts/pg.mjs';
+import { withClient } from './lib/db.mjs';
+import { BENCH_DIR } from './lib/processes.mjs';
+import { writeResult } from './lib/report.mjs';
+import { backlog } from './scenarios/backlog.mjs';
+import { memory } from './scenarios/memory.mjs';
+import { throughput } from './scenarios/throughput.mjs';
+import { timing } from './scenarios/timing.mjs';
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const quick = flag('quick');
+const only = argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const known = ['throughput', 'timing', 'backlog', 'memory'];
+for (const a of argv) {
+  if (!['--quick', '--profile', '--no-build'].includes(a) && !a.startsWith('--only=')) {
+    console.error(
+      `unknown option ${a}\nusage: npm run bench -- [--quick] [--only=${known.join(',')}] [--profile] [--no-build]`,
+    );
+    process.exit(2);
+  }
+}
+if (only?.some((s) => !known.includes(s))) {
+  console.error(`--only takes some of: ${known.join(', ')}`);
+  process.exit(2);
+}
+const wanted = (name) => !only || only.includes(name);
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+
+if (!flag('no-build')) {
+  process.stderr.write('Building the library (npm run build -w nestjs-scheduled-commands)...\n');
+  const build = spawnSync('npm', ['run', 'build', '-w', 'nestjs-scheduled-commands'], {
+    cwd: path.resolve(BENCH_DIR, '..'),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (build.status !== 0) {
+    console.error('The library build failed.');
+    process.exit(1);
+  }
+}
+
+process.stderr.write('Starting a throw-away PostgreSQL server...\n');
+const server = await startPostgres();
+let interrupted = false;
+const onSignal = async (signal) => {
+  if (interrupted) return;
+  interrupted = true;
+  process.stderr.write(`\n${signal}: stopping PostgreSQL\n`);
+  await server.stop();
+  process.exit(130);
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+
+let failed = false;
+try {
+  const settings = await withClient(server.url, async (c) => {
+    const get = async (name) => (await c.query(`SHOW ${name}`)).rows[0][name];
+    return {
+      server_version: await get('server_version'),
+      fsync: await get('fsync'),
+      synchronous_commit: await get('synchronous_commit'),
+      full_page_writes: await get('full_page_writes'),
+    };
+  });
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    postgres: settings,
+  };
+  console.log(`# Benchmark (${quick ? 'quick' : 'full'})`);
+  console.log(
+    `\n${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}, PostgreSQL ${settings.server_version} on 127.0.0.1 (fsync=${settings.fsync}, synchronous_commit=${settings.synchronous_commit}, full_page_writes=${settings.full_page_writes}).`,
+  );
+  const ctx = { serverUrl: server.url, quick, profile: flag('profile') };
+  const meta = { quick, date: new Date().toISOString(), machine };
+  const save = (result) => {
+    const file = writeResult(`${result.name}${quick ? '.quick' : ''}`, { ...meta, ...result });
+    process.stderr.write(`  → ${path.relative(process.cwd(), file)} (${elapsed()})\n`);
+  };
+
+  const deferred = [];
+  const scenarios = [
+    ['throughput', async () => save(await throughput(ctx))],
+    [
+      'timing',
+      async () => {
+        const r = await timing(ctx);
+        save(r.future);
+        save(r.latency);
+        save(r.scheduling);
+        deferred.push(r.scheduling.table);
+      },
+    ],
+    ['backlog', async () => save(await backlog(ctx))],
+    ['memory', async () => save(await memory(ctx))],
+  ];
+  for (const [name, run] of scenarios) {
+    if (!wanted(name)) continue;
+    try {
+      await run();
+    } catch (error) {
+      failed = true;
+      console.error(`\nScenario ${name} failed: ${error.stack ?? error}`);
+    }
+  }
+  for (const table of deferred) console.log(table);
+  console.log(`\nDone in ${elapsed()}.`);
+} finally {
+  if (!interrupted) await server.stop();
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,180 @@
+/**
+ * Scenario 4 — backlog scale: throughput (scenario 1, one worker process, PostgreSQL) with a large
+ * backlog of future jobs already in the table, against an empty table; and the plan of our claim
+ * statement in both cases. Ours, pg-boss, and graphile-worker in its batched configuration.
+ *
+ * Backlogs are inserted with `INSERT ... SELECT generate_series` (ours: valid rows straight into
+ * `scheduled_commands`), due one to 24 days from now, then `VACUUM ANALYZE` (what autovacuum does
+ * to a table that has been around).
+ */
+import { withClient } from '../lib/db.mjs';
+import { pick, round, runThroughput } from '../lib/measure.mjs';
+import { fmt, printTable } from '../lib/report.mjs';
+import { freshStore, OURS, SYSTEMS } from '../lib/systems.mjs';
+
+const DAY = 86_400_000;
+
+/** Per system: one statement inserting the backlog rows `$1..$2` (of `$3`), and the table to vacuum. */
+const BACKLOG_SQL = {
+  // Valid rows as the scheduler writes them: UUIDv7 ids (time-ordered, older than any new one), the
+  // registered command name, the JSON payload of the command's fields, due one day from now and
+  // then one every 2 s.
+  'ours-pg': {
+    table: 'scheduled_commands',
+    insert: `WITH base AS (SELECT FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint AS ms)
+      INSERT INTO scheduled_commands (id, command_type, payload, status, scheduled_for, priority,
+        retry_count, max_retries, attempts, created_at)
+      SELECT substr(x.h, 1, 8) || '-' || substr(x.h, 9, 4) || '-7' || substr(x.r, 1, 3) || '-'
+               || substr('89ab', (1 + g.i % 4)::int, 1) || substr(x.r, 4, 3) || '-' || substr(x.r, 7, 12),
+             'bench-noop', '{"seq":' || (10000000 + g.i) || '}', 'pending',
+             base.ms + ${DAY} + g.i * 2000, 0, 0, 3, 0, base.ms
+      FROM base, generate_series($1::bigint, $2::bigint) AS g(i),
+        LATERAL (SELECT lpad(to_hex(base.ms - $3::bigint + g.i), 12, '0') AS h,
+                        md5(g.i::text || random()::text) AS r) x`,
+  },
+  // What pg-boss's insert() writes for a job with a start time; the other columns take their defaults.
+  pgboss: {
+    table: 'pgboss.job',
+    insert: `INSERT INTO pgboss.job (name, data, start_after, keep_until)
+      SELECT 'bench-noop', jsonb_build_object('seq', 10000000 + g.i), t.at, t.at + interval '14 days'
+      FROM generate_series($1::bigint, $2::bigint) AS g(i),
+        LATERAL (SELECT now() + interval '1 day' + g.i * interval '2 seconds' AS at) t
+      WHERE $3::bigint > 0`,
+  },
+  // Through graphile-worker's own SQL API.
+  'graphile-batched': {
+    table: 'graphile_worker._private_jobs',
+    insert: `SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
+        SELECT ROW('bench_noop', json_build_object('seq', 10000000 + g.i), NULL,
+                   now() + interval '1 day' + g.i * interval '2 seconds', NULL, NULL, NULL, NULL)::graphile_worker.job_spec
+        FROM generate_series($1::bigint, $2::bigint) AS g(i) WHERE $3::bigint > 0))`,
+  },
+};
+
+/** Inserts `count` jobs due in the future into `system`'s table, then `VACUUM ANALYZE`s it. */
+export async function insertBacklog(system, url, count) {
+  const { insert, table } = BACKLOG_SQL[system.id];
+  return withClient(url, async (c) => {
+    const t0 = performance.now();
+    const chunk = 250_000;
+    for (let from = 0; from < count; from += chunk) {
+      await c.query(insert, [from + 1, Math.min(count, from + chunk), count]);
+    }
+    const insertMs = performance.now() - t0;
+    await c.query(`VACUUM (ANALYZE) ${table}`);
+    const { rows } = await c.query(
+      `SELECT pg_size_pretty(pg_database_size(current_database())) AS size`,
+    );
+    return {
+      insertMs: Math.round(insertMs),
+      vacuumMs: Math.round(performance.now() - t0 - insertMs),
+      databaseSize: rows[0].size,
+    };
+  });
+}
+
+/**
+ * `EXPLAIN (ANALYZE, BUFFERS)` of the claim statement the worker ran (captured from its TypeORM
+ * logger), with `due` commands due now added first; rolled back, so nothing is claimed.
+ */
+async function explainClaim(store, claimSql, due) {
+  await store.client.request('scheduleBulk', { count: due, chunk: 1_000, startSeq: 9_000_000 });
+  return withClient(store.url, async (c) => {
+    await c.query('ANALYZE scheduled_commands');
+    await c.query('BEGIN');
+    try {
+      const { rows } = await c.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${claimSql}`, [
+        'bench-explain',
+        OURS.batchSize,
+        30_000,
+      ]);
+      return rows.map((r) => r['QUERY PLAN']);
+    } finally {
+      await c.query('ROLLBACK');
+    }
+  });
+}
+
+/** Empty table against backlog for one system: alternated runs (drift hits both sides alike). */
+async function compare(system, ctx, { backlogRows, count, runs }) {
+  const workerEnv = system.ours ? { BENCH_CAPTURE_CLAIM: '1' } : {};
+  const empty = await freshStore(system, ctx.serverUrl, 'backlog_empty');
+  const full = await freshStore(system, ctx.serverUrl, 'backlog_full');
+  try {
+    process.stderr.write(`  backlog: ${system.label}: inserting ${fmt(backlogRows)} future jobs\n`);
+    const inserted = await insertBacklog(system, full.url, backlogRows);
+    const emptyRuns = [];
+    const fullRuns = [];
+    for (let i = 0; i < runs; i++) {
+      process.stderr.write(
+        `  backlog: ${system.label}: run ${i + 1}/${runs}, ${fmt(count)} jobs, empty table then backlog\n`,
+      );
+      emptyRuns.push(await runThroughput(system, empty, { count, workerEnv }));
+      fullRuns.push(await runThroughput(system, full, { count, workerEnv }));
+    }
+    const e = pick(emptyRuns);
+    const f = pick(fullRuns);
+    let claimSql;
+    let plans = null;
+    if (system.ours) {
+      claimSql = emptyRuns[0].claimSql ?? fullRuns[0].claimSql;
+      if (claimSql)
+        plans = {
+          empty: await explainClaim(empty, claimSql, count),
+          backlog: await explainClaim(full, claimSql, count),
+        };
+    }
+    return {
+      system: system.id,
+      label: system.label,
+      inserted,
+      empty: e,
+      backlog: f,
+      slowdown: round(1 - f.median.perSecond / e.median.perSecond, 4),
+      ...(claimSql ? { claimSql, plans } : {}),
+    };
+  } finally {
+    await empty.close();
+    await full.close();
+  }
+}
+
+/** @param {object} ctx `{ serverUrl, quick }` */
+export async function backlog(ctx) {
+  const backlogRows = ctx.quick ? 200_000 : 1_000_000;
+  const count = ctx.quick ? 10_000 : 20_000;
+  const runs = ctx.quick ? 2 : 3;
+  const rows = [];
+  for (const id of ['ours-pg', 'pgboss', 'graphile-batched']) {
+    rows.push(await compare(SYSTEMS[id], ctx, { backlogRows, count, runs }));
+  }
+  const ours = rows[0];
+  const table = printTable(
+    `4. Backlog: throughput with ${fmt(backlogRows)} future jobs in the table against an empty table (${fmt(count)} jobs due now, 1 worker process, median of ${runs})`,
+    [
+      { title: 'system', align: 'left' },
+      { title: 'empty: jobs/s' },
+      { title: 'runs', align: 'left' },
+      { title: 'backlog: jobs/s' },
+      { title: 'runs', align: 'left' },
+      { title: 'slowdown' },
+      { title: 'database with backlog' },
+    ],
+    rows.map((r) => [
+      r.label,
+      fmt(r.empty.median.perSecond),
+      r.empty.runs.map((x) => fmt(x.perSecond)).join(', '),
+      fmt(r.backlog.median.perSecond),
+      r.backlog.runs.map((x) => fmt(x.perSecond)).join(', '),
+      `${(r.slowdown * 100).toFixed(1)} %`,
+      r.inserted.databaseSize,
+    ]),
+    [
+      `Backlogs inserted with one INSERT ... SELECT generate_series per 250,000 rows (ours: straight into scheduled_commands; pg-boss: into pgboss.job; graphile-worker: through graphile_worker.add_jobs), then VACUUM ANALYZE; ours took ${fmt(ours.inserted.insertMs / 1000, 1)} s + ${fmt(ours.inserted.vacuumMs / 1000, 1)} s.`,
+      ours.plans
+        ? `Our claim statement (as the worker sent it):\n\n\`\`\`sql\n${ours.claimSql.trim()}\n\`\`\`\n\nIts plan with ${fmt(count)} commands due and nothing else in the table (EXPLAIN (ANALYZE, BUFFERS), rolled back; $2 = ${OURS.batchSize}):\n\n\`\`\`\n${ours.plans.empty.join('\n')}\n\`\`\`\n\nIts plan with ${fmt(count)} commands due and the ${fmt(backlogRows)}-command backlog:\n\n\`\`\`\n${ours.plans.backlog.join('\n')}\n\`\`\``
+        : 'Our claim statement was not captured.',
+    ],
+  );
+  return { name: 'backlog', backlogRows, count, runs, rows, table };
+}

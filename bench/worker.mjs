@@ -1,0 +1,172 @@
+/**
+ * Our library in one benchmark process: a real Nest application context with `CqrsModule`,
+ * `TypeOrmModule` (PostgreSQL or SQLite), `ScheduledCommandsModule` and a no-op `@CommandHandler`
+ * that returns the command's sequence number (stored as the command's result). It imports
+ * `nestjs-scheduled-commands` by its package name, i.e. the built package (`npm run build` first).
+ *
+ * Plain JavaScript run by Node as is, so decorators are applied as functions.
+ *
+ * Driven by `bench/run.mjs` over IPC (protocol: `bench/lib/child.mjs`); configured by environment:
+ * - `BENCH_ROLE`: `setup` (create the schema, then serve requests without a worker), `client`
+ *   (schedule on request, no worker), `worker` (run commands), `both` (schedule and run).
+ * - `BENCH_DB`: `postgres` or `sqlite`; `BENCH_URL`: connection URL or SQLite file.
+ * - `BENCH_BATCH`, `BENCH_CONCURRENCY`, `BENCH_POLL`: module options `batchSize`, `concurrency`,
+ *   `pollingInterval`.
+ * - `BENCH_WAIT_GO=1`: import everything, report `loaded`, and start the application only on `go`.
+ * - `BENCH_CAPTURE_CLAIM=1`: report the SQL text of the first claim statement (`claim-sql` event).
+ * - `BENCH_COUNT_QUERIES=1`: count statements by store operation (`queryCounts` request).
+ * - `BENCH_REPORT_STARTS=1`: report every handler start (lateness / latency samples).
+ */
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Command, CommandHandler, CqrsModule } from '@nestjs/cqrs';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import {
+  CommandScheduler,
+  ScheduledCommand,
+  ScheduledCommandsModule,
+} from 'nestjs-scheduled-commands';
+import { inChunks, intEnv, now, Probe, send, serve, waitForGo } from './lib/child.mjs';
+
+const env = process.env;
+const role = env.BENCH_ROLE ?? 'worker';
+const runsCommands = role === 'worker' || role === 'both';
+const probe = new Probe();
+
+/** The benchmark's command: `seq` numbers it; `dueAt` / `sentAt` (epoch ms) carry timing probes. */
+class NoopCommand extends Command {
+  constructor(seq, dueAt, sentAt) {
+    super();
+    this.seq = seq;
+    if (dueAt !== undefined && dueAt !== null) this.dueAt = dueAt;
+    if (sentAt !== undefined && sentAt !== null) this.sentAt = sentAt;
+  }
+}
+ScheduledCommand('bench-noop')(NoopCommand);
+
+/** No work: records the start and returns the sequence number, which the library stores as the result. */
+class NoopHandler {
+  async execute(command) {
+    probe.started(command);
+    return command.seq;
+  }
+}
+CommandHandler(NoopCommand)(NoopHandler);
+
+/** Which store operation a statement belongs to, for the round-trip counts. */
+function statementKind(query) {
+  if (/FOR UPDATE SKIP LOCKED/.test(query) && /SET status = 'processing'/.test(query))
+    return 'claim';
+  if (/SET status = 'completed'/.test(query)) return 'complete';
+  if (/SELECT MIN\(v_first\)/.test(query)) return 'msUntilNextDue';
+  if (/locked_until <= /.test(query) && /status = 'processing'/.test(query))
+    return 'recoverExpiredLeases';
+  if (/SET status = 'expired'/.test(query)) return 'expireDue';
+  if (/^\s*INSERT INTO/i.test(query) || /INSERT INTO/.test(query)) return 'insert';
+  if (/SET locked_until = /.test(query)) return 'extendLeases';
+  return query.trim().split(/\s+/).slice(0, 3).join(' ');
+}
+
+/**
+ * TypeORM logger of the profiling options: hands the text of the first claim statement to the
+ * parent (`BENCH_CAPTURE_CLAIM=1`) and counts statements by store operation (`BENCH_COUNT_QUERIES=1`).
+ */
+class StatementProbe {
+  captured = false;
+  counts = {};
+  logQuery(query) {
+    const kind = statementKind(query);
+    if (env.BENCH_COUNT_QUERIES === '1') this.counts[kind] = (this.counts[kind] ?? 0) + 1;
+    if (!this.captured && kind === 'claim' && env.BENCH_CAPTURE_CLAIM === '1') {
+      this.captured = true;
+      send({ event: 'claim-sql', sql: query });
+    }
+  }
+  logQueryError() {}
+  logQuerySlow() {}
+  logSchemaBuild() {}
+  logMigration() {}
+  log() {}
+}
+const statementProbe = new StatementProbe();
+
+function typeOrmOptions() {
+  const common = { autoLoadEntities: true, synchronize: role === 'setup', logging: false };
+  if (env.BENCH_CAPTURE_CLAIM === '1' || env.BENCH_COUNT_QUERIES === '1')
+    common.logger = statementProbe;
+  if (env.BENCH_DB === 'sqlite')
+    return { ...common, type: 'better-sqlite3', database: env.BENCH_URL };
+  return { ...common, type: 'postgres', url: env.BENCH_URL, applicationName: `bench-ours-${role}` };
+}
+
+class BenchAppModule {}
+Module({
+  imports: [
+    CqrsModule.forRoot(),
+    TypeOrmModule.forRoot(typeOrmOptions()),
+    ScheduledCommandsModule.forRoot({
+      enabled: runsCommands,
+      batchSize: intEnv('BENCH_BATCH', 250),
+      concurrency: intEnv('BENCH_CONCURRENCY', 500),
+      pollingInterval: intEnv('BENCH_POLL', 1_000),
+      ...(env.BENCH_WORKER_ID ? { workerId: env.BENCH_WORKER_ID } : {}),
+    }),
+  ],
+  providers: [NoopHandler],
+})(BenchAppModule);
+
+send({ event: 'loaded' });
+if (env.BENCH_WAIT_GO === '1') await waitForGo();
+
+const app = await NestFactory.createApplicationContext(BenchAppModule, {
+  logger: ['error', 'warn'],
+  abortOnError: false,
+});
+const scheduler = app.get(CommandScheduler);
+
+const scheduleItems = (items) =>
+  scheduler.scheduleMany(
+    items.map(({ seq, dueAt }) => ({
+      command: new NoopCommand(seq, dueAt),
+      options:
+        dueAt === null || dueAt === undefined ? undefined : { scheduledFor: new Date(dueAt) },
+    })),
+  );
+
+serve(
+  {
+    /** `count` commands with `scheduleMany`, `chunk` per call; all due at `dueAt` (or now). */
+    scheduleBulk: ({ count, chunk = 1_000, startSeq = 0, dueAt = null }) =>
+      inChunks(count, chunk, startSeq, dueAt, scheduleItems),
+    /** One `scheduleMany` call per `chunk` of the given due times. */
+    scheduleTimes: async ({ times, startSeq = 0, chunk = 1_000 }) => {
+      const t0 = now();
+      for (let from = 0; from < times.length; from += chunk) {
+        await scheduleItems(
+          times.slice(from, from + chunk).map((dueAt, i) => ({ seq: startSeq + from + i, dueAt })),
+        );
+      }
+      return now() - t0;
+    },
+    /** `count` commands due now, one `schedule()` call after the other. */
+    scheduleSequential: async ({ count, startSeq = 0 }) => {
+      const t0 = now();
+      for (let i = 0; i < count; i++) await scheduler.schedule(new NoopCommand(startSeq + i));
+      return now() - t0;
+    },
+    /** One command due now, carrying the time just before `schedule()` was called. */
+    scheduleNow: async ({ seq }) => {
+      const sentAt = now();
+      await scheduler.schedule(new NoopCommand(seq, null, sentAt));
+      return sentAt;
+    },
+    /** Statements sent so far, by store operation (with `BENCH_COUNT_QUERIES=1`). */
+    queryCounts: async () => statementProbe.counts,
+    stop: async () => {
+      await app.close();
+    },
+  },
+  probe,
+);
+send({ event: 'ready' });
