@@ -44,6 +44,8 @@ interface HeldCommand {
 const MAX_ERROR_BACKOFF = 5_000;
 /** Above this many finished-but-unwritten commands, claiming pauses (the store is slow or down). */
 const MAX_UNWRITTEN_FACTOR = 4;
+/** Claims one worker keeps under way at once while there is a backlog. */
+const MAX_CLAIMS_IN_FLIGHT = 2;
 /** Maintenance work per pass, in rows. */
 const MAINTENANCE_BATCH = 500;
 
@@ -73,8 +75,17 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly failureWrites = new Set<Promise<void>>();
   private started = false;
   private stopping = false;
-  private pumping: Promise<void> | undefined;
-  private pumpAgain = false;
+  /** Claims under way (at most {@link MAX_CLAIMS_IN_FLIGHT}); shutdown and drain wait for them. */
+  private readonly claims = new Set<Promise<void>>();
+  private claimsInFlight = 0;
+  /** Slots promised to the claims under way. */
+  private reservedSlots = 0;
+  /** Handlers running now (claimed, outcome not known yet). */
+  private runningCount = 0;
+  /** The last claim came back full: more is probably due, so a second claim may overlap. */
+  private backlog = false;
+  /** A wake-up arrived while claims were under way and none could start: claim again after them. */
+  private wakeRequested = false;
   private ticking: Promise<void> | undefined;
   private nextTick: Promise<void> | undefined;
   private flushing: Promise<void> | undefined;
@@ -169,8 +180,8 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
    * Together with {@link tick} it lets tests run the worker step by step.
    */
   async drain(): Promise<void> {
-    while (this.held.size > 0 || this.pumping || this.flushing) {
-      await Promise.all([this.pumping, this.flushing]);
+    while (this.held.size > 0 || this.claims.size > 0 || this.flushing) {
+      await Promise.all([...this.claims, this.flushing]);
       if (this.held.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
@@ -194,7 +205,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       .catch((error: Error) =>
         this.logger.warn(`Closing the store watch failed: ${error.message}`),
       );
-    await Promise.allSettled([this.nextTick, this.ticking, this.pumping]);
+    await Promise.allSettled([this.nextTick, this.ticking, ...this.claims]);
 
     const deadline = Date.now() + this.options.shutdownTimeout;
     while (this.running().length > 0 && Date.now() < deadline) {
@@ -237,20 +248,30 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     this.logger.log(`Worker ${this.options.workerId} stopped.`);
   }
 
-  /** Asks for a claim pass soon; passes never overlap, a request during one triggers another. */
+  /**
+   * Claims due commands now, as far as free slots allow: one claim at a time, or two overlapping ones
+   * while the previous claim came back full (a backlog), so the database works on the next batch while
+   * this process starts the last one. A wake-up while claims are under way is remembered and served
+   * when they end.
+   */
   wake(): void {
     if (!this.isRunning) return;
-    if (this.pumping) {
-      this.pumpAgain = true;
+    const maxInFlight = this.backlog ? MAX_CLAIMS_IN_FLIGHT : 1;
+    if (this.claimsInFlight >= maxInFlight) {
+      this.wakeRequested = true;
       return;
     }
-    this.pumping = this.pump().finally(() => {
-      this.pumping = undefined;
-      if (this.pumpAgain && this.isRunning) {
-        this.pumpAgain = false;
-        this.wake();
-      }
-    });
+    while (this.claimsInFlight < maxInFlight) {
+      const free = this.options.concurrency - this.runningCount - this.reservedSlots;
+      if (free <= 0 || this.unwritten.length > this.options.batchSize * MAX_UNWRITTEN_FACTOR)
+        return;
+      const limit = Math.min(this.options.batchSize, free);
+      this.claimsInFlight++;
+      this.reservedSlots += limit;
+      const claim = this.claimBatch(limit);
+      this.claims.add(claim);
+      void claim.finally(() => this.claims.delete(claim));
+    }
   }
 
   private onScheduled(scheduledFor: Date | null, delay: number | null): void {
@@ -269,7 +290,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       );
     }
     this.wake();
-    await this.pumping;
+    await Promise.allSettled([...this.claims]);
   }
 
   /** Lease take-over, expiry and (every `maintenanceInterval`) retention purge. */
@@ -326,34 +347,41 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     return [...this.held.values()].filter((h) => h.outcome === undefined);
   }
 
-  /** Claims while slots are free, starting each claimed command at once; then sets the due timer. */
-  private async pump(): Promise<void> {
-    let claimedAny = false;
+  /** One claim of up to `limit` commands (slots already reserved); starts each one at once. */
+  private async claimBatch(limit: number): Promise<void> {
+    let claimed: ScheduledCommandEntry[];
     try {
-      for (;;) {
-        if (this.stopping) return;
-        const free = this.options.concurrency - this.running().length;
-        if (free <= 0 || this.unwritten.length > this.options.batchSize * MAX_UNWRITTEN_FACTOR)
-          return;
-        const limit = Math.min(this.options.batchSize, free);
-        const claimed = await this.store.claim({
-          workerId: this.options.workerId,
-          limit,
-          leaseMs: this.options.leaseDuration,
-        });
-        this.errorBackoff = 0;
-        for (const entry of claimed) this.start(entry);
-        claimedAny ||= claimed.length > 0;
-        if (claimed.length < limit) break;
-      }
-      await this.armNextDue(claimedAny);
+      claimed = await this.store.claim({
+        workerId: this.options.workerId,
+        limit,
+        leaseMs: this.options.leaseDuration,
+      });
     } catch (error) {
+      this.claimsInFlight--;
+      this.reservedSlots -= limit;
+      this.backlog = false;
       this.errorBackoff = Math.min(MAX_ERROR_BACKOFF, Math.max(100, this.errorBackoff * 2));
       this.logger.error(
         `Claiming commands failed (retrying in ${this.errorBackoff} ms): ${(error as Error).message}`,
         (error as Error).stack,
       );
       this.later(this.errorBackoff, () => this.wake());
+      return;
+    }
+    this.claimsInFlight--;
+    this.reservedSlots -= limit;
+    this.errorBackoff = 0;
+    for (const entry of claimed) this.start(entry);
+    this.backlog = claimed.length === limit;
+    if (this.backlog || this.wakeRequested) {
+      this.wakeRequested = false;
+      this.wake();
+    } else if (this.claimsInFlight === 0 && !this.stopping) {
+      try {
+        await this.armNextDue(claimed.length > 0);
+      } catch (error) {
+        this.logger.error(`Looking up the next due time failed: ${(error as Error).message}`);
+      }
     }
   }
 
@@ -364,6 +392,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       abort: new AbortController(),
     };
     this.held.set(entry.id, held);
+    this.runningCount++;
     const run = this.runner.run(entry, held.abort).catch((error: Error): RunOutcome => ({
       kind: 'failed',
       error: error.message,
@@ -371,6 +400,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     }));
     void run.then((outcome) => {
       held.outcome = outcome;
+      this.runningCount--;
       if (held.lost) {
         this.held.delete(entry.id);
         this.logger.warn(

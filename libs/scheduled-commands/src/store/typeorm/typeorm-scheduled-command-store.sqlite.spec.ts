@@ -190,7 +190,8 @@ describe('TypeOrmScheduledCommandStore on SQLite', () => {
     );
     // Each child process runs the store's claim statement on its own connection until nothing is left.
     const dialect = new SqliteDialect({ nowMs: () => clock.now().getTime() });
-    const claim = dialect.bind(dialect.claimSql('"scheduled_commands"', 'id'), ['child', 7, HOUR]);
+    // Small claims (2 rows) make the run long enough for every child to join in.
+    const claim = dialect.bind(dialect.claimSql('"scheduled_commands"', 'id'), ['child', 2, HOUR]);
     // Children start claiming together once all of them are ready (the "go" file appears).
     const go = `${database}.go`;
     const child = `

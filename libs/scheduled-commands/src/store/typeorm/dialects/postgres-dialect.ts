@@ -69,8 +69,10 @@ export class PostgresDialect implements SqlDialect {
     UPDATE ${table}
     SET status = 'processing', locked_by = $1, locked_until = $now + $3, started_at = $now,
         attempts = attempts + 1
-    FROM picked
-    WHERE id = v_id AND status = 'pending'
+    -- The picked ids as an array, and status wrapped in an expression: this keeps the planner on
+    -- primary-key lookups for the update instead of a hash join against a table scan, or a scan of
+    -- the claim index, which it would otherwise choose on small or freshly filled tables.
+    WHERE id = ANY(ARRAY(SELECT v_id FROM picked)) AND (status || '') = 'pending'
     RETURNING ${returning}`;
   }
 

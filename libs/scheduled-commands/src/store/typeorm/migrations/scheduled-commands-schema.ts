@@ -25,9 +25,17 @@ const INDEXES: readonly { name: string; columns: string; unique?: boolean; where
     columns: '"completed_at"',
     where: 'completed_at IS NOT NULL',
   },
-  { name: 'IDX_scheduled_commands_status', columns: '"status", "id"' },
+  {
+    name: 'IDX_scheduled_commands_status',
+    columns: '"status", "id"',
+    where: `status IN ('completed', 'failed', 'cancelled', 'expired')`,
+  },
   { name: 'IDX_scheduled_commands_command_type', columns: '"command_type", "id"' },
-  { name: 'IDX_scheduled_commands_correlation', columns: '"correlation_id", "id"' },
+  {
+    name: 'IDX_scheduled_commands_correlation',
+    columns: '"correlation_id", "id"',
+    where: 'correlation_id IS NOT NULL',
+  },
   {
     name: 'UQ_scheduled_commands_idempotency_key',
     columns: '"idempotency_key"',
