@@ -9,7 +9,9 @@ import {
   ScheduledCommandCompletedEvent,
   ScheduledCommandFailedEvent,
   ScheduledCommandsModule,
+  TypeOrmScheduledCommandStore,
 } from 'nestjs-scheduled-commands';
+import { DataSource } from 'typeorm';
 import { ManualClock } from 'nestjs-scheduled-commands/testing';
 import { Test } from '@nestjs/testing';
 import { CqrsModule, Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -203,6 +205,23 @@ describe('module configuration', () => {
       expect(app.get(Clock)).toBe(clock);
     } finally {
       await app.close();
+    }
+  });
+
+  it('accepts a store class extending the TypeORM store, registering its entity as the default does', async () => {
+    @Injectable()
+    class ConfiguredStore extends TypeOrmScheduledCommandStore {
+      constructor(dataSource: DataSource, clock: Clock) {
+        super(dataSource, clock, { preparedStatements: false, configureSqlite: true });
+      }
+    }
+    const t = await createTestApp({ options: { store: ConfiguredStore }, providers: allHandlers });
+    try {
+      expect(t.store).toBeInstanceOf(ConfiguredStore);
+      const id = await t.scheduler.schedule(new LabelCommand('custom-class'));
+      await until(async () => (await t.scheduler.getStatus(id))?.status === 'completed');
+    } finally {
+      await t.close();
     }
   });
 

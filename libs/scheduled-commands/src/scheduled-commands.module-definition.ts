@@ -64,7 +64,12 @@ export const {
           messages.invalidModuleOption('dataSource', dataSource, 'a data source name'),
         );
       }
-      const usesTypeOrm = extras.store === undefined;
+      // The default store, or a class of the user's that extends it, needs the entity registered.
+      const usesTypeOrm =
+        extras.store === undefined ||
+        (typeof extras.store === 'function' &&
+          (extras.store === TypeOrmScheduledCommandStore ||
+            extras.store.prototype instanceof TypeOrmScheduledCommandStore));
       return {
         ...definition,
         global: extras.isGlobal ?? true,

@@ -26,6 +26,7 @@ import type {
 } from '../store/scheduled-command-entry.js';
 import { ScheduledCommandStore, type StoreWatch } from '../store/scheduled-command-store.js';
 import { CommandRunner, type RunOutcome } from './command-runner.js';
+import { LazyAbort } from './lazy-abort.js';
 import { retryDelay } from './retry-policy.js';
 import { WorkerSignal } from './worker-signal.js';
 
@@ -33,7 +34,7 @@ import { WorkerSignal } from './worker-signal.js';
 interface HeldCommand {
   readonly entry: ScheduledCommandEntry;
   readonly lease: Lease;
-  readonly abort: AbortController;
+  readonly abort: LazyAbort;
   /** Set when the handler finished; the outcome then waits to be written. */
   outcome?: RunOutcome;
   /** The heartbeat found the lease gone: another worker owns the command now. */
@@ -389,7 +390,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     const held: HeldCommand = {
       entry,
       lease: { id: entry.id, workerId: this.options.workerId, attempt: entry.attempts },
-      abort: new AbortController(),
+      abort: new LazyAbort(),
     };
     this.held.set(entry.id, held);
     this.runningCount++;

@@ -11,6 +11,7 @@ import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.const
 import { messages } from '../scheduled-commands.messages.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
 import type { ScheduledCommandEntry } from '../store/scheduled-command-entry.js';
+import type { LazyAbort } from './lazy-abort.js';
 import { runInScheduledCommandContext } from './scheduled-command-context.js';
 
 /** How one run ended. */
@@ -45,7 +46,7 @@ export class CommandRunner {
   ) {}
 
   /** Runs `entry`; `abort` is fired by the caller on lease loss or shutdown, and here on timeout. */
-  async run(entry: ScheduledCommandEntry, abort: AbortController): Promise<RunOutcome> {
+  async run(entry: ScheduledCommandEntry, abort: LazyAbort): Promise<RunOutcome> {
     let command: object;
     try {
       const type = this.registry.resolve(entry.commandType);
@@ -67,7 +68,9 @@ export class CommandRunner {
           maxRetries: entry.maxRetries,
           correlationId: entry.correlationId,
           metadata: entry.metadata,
-          signal: abort.signal,
+          get signal() {
+            return abort.signal;
+          },
         },
         () => this.commandBus.execute(command as ICommand),
       );
@@ -97,7 +100,7 @@ export class CommandRunner {
     }
   }
 
-  private withTimeout<T>(execution: Promise<T>, abort: AbortController): Promise<T> {
+  private withTimeout<T>(execution: Promise<T>, abort: LazyAbort): Promise<T> {
     const ms = this.options.commandTimeout;
     if (ms <= 0) return execution;
     return new Promise<T>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import pg from 'pg';
-import { DataSource } from 'typeorm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource, QueryFailedError } from 'typeorm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createPgDatabase,
   pgAvailable,
@@ -240,11 +240,148 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
     });
   });
 
+  describe('prepared statements', () => {
+    /** A DataSource whose pool holds one connection, so every statement runs on the same session. */
+    const openSingleConnection = async (): Promise<DataSource> => {
+      const ds = new DataSource({
+        type: 'postgres',
+        url: database.url,
+        entities: [ScheduledCommandEntity],
+        extra: { max: 1 },
+      });
+      await ds.initialize();
+      extra.push(ds);
+      return ds;
+    };
+    const preparedStatements = async (
+      ds: DataSource,
+    ): Promise<{ name: string; statement: string; executions: number }[]> =>
+      (
+        await ds.query(
+          `SELECT name, statement, generic_plans + custom_plans AS executions
+           FROM pg_prepared_statements ORDER BY name`,
+        )
+      ).map((row: { name: string; statement: string; executions: string }) => ({
+        ...row,
+        executions: Number(row.executions),
+      }));
+
+    beforeEach(async () => {
+      await dataSource.query('TRUNCATE scheduled_commands');
+    });
+
+    it('runs a repeated claim as one named prepared statement by default', async () => {
+      const ds = await openSingleConnection();
+      const store = new TypeOrmScheduledCommandStore(ds, new SystemClock());
+      const commands = Array.from({ length: 3 }, () => newCommand({ delay: 0 }));
+      await store.scheduleMany(commands);
+      const claimed: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        claimed.push(
+          ...(await store.claim({ workerId: 'w', limit: 1, leaseMs: HOUR })).map((e) => e.id),
+        );
+      }
+      expect(claimed).toEqual(commands.map((c) => c.id));
+
+      // Prepared on this session: the insert (run once) and the claim (run four times).
+      const prepared = await preparedStatements(ds);
+      expect(prepared.map((p) => p.name)).toEqual([
+        expect.stringMatching(/^sc_[0-9a-f]+$/),
+        expect.stringMatching(/^sc_[0-9a-f]+$/),
+      ]);
+      const claims = prepared.filter((p) => !p.statement.includes('INSERT INTO'));
+      expect(claims).toHaveLength(1);
+      expect(claims[0].executions).toBe(4);
+      expect(prepared.find((p) => p !== claims[0])?.executions).toBe(1);
+
+      // A second store on the same table reuses the connection's statement.
+      const other = new TypeOrmScheduledCommandStore(ds, new SystemClock());
+      expect(await other.claim({ workerId: 'w', limit: 1, leaseMs: HOUR })).toEqual([]);
+      const after = (await preparedStatements(ds)).filter((s) => s.name === claims[0].name);
+      expect(after).toEqual([{ ...claims[0], executions: 5 }]);
+    });
+
+    it('works without prepared statements (preparedStatements: false)', async () => {
+      const ds = await openSingleConnection();
+      const store = new TypeOrmScheduledCommandStore(ds, new SystemClock(), {
+        preparedStatements: false,
+      });
+      const command = newCommand({ delay: 0 });
+      expect(await store.schedule(command)).toEqual({ id: command.id, created: true });
+      const [claimed] = await store.claim({ workerId: 'w', limit: 1, leaseMs: HOUR });
+      expect(claimed?.id).toBe(command.id);
+      expect(
+        await store.complete([
+          { lease: { id: command.id, workerId: 'w', attempt: 1 }, resultPayload: '1' },
+        ]),
+      ).toEqual([command.id]);
+      expect((await store.get(command.id))?.status).toBe('completed');
+      expect(await preparedStatements(ds)).toEqual([]);
+    });
+
+    it('surfaces statement errors as QueryFailedError and gives the connection back', async () => {
+      const ds = await openSingleConnection();
+      const store = new TypeOrmScheduledCommandStore(ds, new SystemClock(), {
+        tableName: 'no_such_table',
+      });
+      for (let i = 0; i < 2; i++) {
+        const error = await store.claim({ workerId: 'w', limit: 1, leaseMs: HOUR }).catch((e) => e);
+        expect(error).toBeInstanceOf(QueryFailedError);
+        expect(error).toMatchObject({ code: '42P01' });
+      }
+      // The single pooled connection was released: a leak would make this wait forever.
+      expect(await ds.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    });
+
+    it('releases the runner when its connection dies during a statement', async () => {
+      const ds = await openSingleConnection();
+      const store = new TypeOrmScheduledCommandStore(ds, new SystemClock());
+      const command = newCommand({ delay: HOUR });
+      await store.schedule(command);
+      // Hold the row's lock from another connection so that cancel() waits on it.
+      const locker = dataSource.createQueryRunner();
+      await locker.startTransaction();
+      try {
+        await locker.query('SELECT id FROM scheduled_commands WHERE id = $1 FOR UPDATE', [
+          command.id,
+        ]);
+        const cancelled = store.cancel(command.id).catch((e: unknown) => e);
+        let pid = 0;
+        await eventually(async () => {
+          const rows: { pid: number }[] = await dataSource.query(
+            `SELECT pid FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'
+               AND query LIKE '%cancelled%'`,
+          );
+          pid = rows[0]?.pid ?? 0;
+          return pid > 0;
+        });
+        await dataSource.query('SELECT pg_terminate_backend($1)', [pid]);
+        expect(await cancelled).toBeInstanceOf(QueryFailedError);
+      } finally {
+        await locker.rollbackTransaction();
+        await locker.release();
+      }
+      // The runner went back to the one-connection pool (a leak would block every later call),
+      // and the pool replaces the dead connection: the store carries on. The pool may hand the
+      // dead connection out once more before its end is seen, as with any statement run through
+      // TypeORM, hence the retries.
+      await eventually(async () => {
+        const entry = await store.cancel(command.id).catch(() => null);
+        return entry?.status === 'cancelled';
+      });
+    });
+  });
+
   describe('claim with 1,000,000 future commands', () => {
     const FUTURE = 1_000_000;
     let store: TypeOrmScheduledCommandStore;
-    /** Runs EXPLAIN ANALYZE of the claim (rolled back) and returns the plan text. */
-    const explainClaim = async (limit: number): Promise<string> => {
+    /**
+     * Runs EXPLAIN ANALYZE of the claim (rolled back) and returns the plan text. `generic`: as a
+     * prepared statement forced onto its generic plan, the plan PostgreSQL may settle on when the
+     * store runs the claim as a prepared statement.
+     */
+    const explainClaim = async (limit: number, generic = false): Promise<string> => {
       const runner = dataSource.createQueryRunner();
       try {
         await runner.startTransaction();
@@ -261,13 +398,22 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
           limit,
           HOUR,
         ]);
+        let explained = { sql, params };
+        if (generic) {
+          await runner.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+          await runner.query(`PREPARE sc_explain_claim AS ${sql}`);
+          // EXECUTE takes no bind parameters: the values are literals.
+          explained = { sql: `EXECUTE sc_explain_claim('explain', ${limit}, ${HOUR})`, params: [] };
+        }
         const rows: { 'QUERY PLAN': string }[] = await runner.query(
-          `EXPLAIN (ANALYZE, COSTS OFF) ${sql}`,
-          params,
+          `EXPLAIN (ANALYZE, COSTS OFF) ${explained.sql}`,
+          explained.params,
         );
         return rows.map((r) => r['QUERY PLAN']).join('\n');
       } finally {
         await runner.rollbackTransaction();
+        // Prepared statements outlive the transaction.
+        if (generic) await runner.query('DEALLOCATE sc_explain_claim');
         await runner.release();
       }
     };
@@ -291,10 +437,12 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
     });
 
     it('uses the claim index and reads no future row when nothing is due', async () => {
-      const plan = await explainClaim(100);
-      expect(plan).toContain('IDX_scheduled_commands_claim');
-      expect(plan).not.toMatch(/Seq Scan on scheduled_commands/);
-      expect(plan).not.toMatch(/Sort/);
+      // The store runs the claim as a prepared statement: its generic plan must be as good.
+      for (const plan of [await explainClaim(100), await explainClaim(100, true)]) {
+        expect(plan).toContain('IDX_scheduled_commands_claim');
+        expect(plan).not.toMatch(/Seq Scan on scheduled_commands/);
+        expect(plan).not.toMatch(/Sort/);
+      }
       expect(await store.claim({ workerId: 'w', limit: 100, leaseMs: HOUR })).toEqual([]);
     });
 
@@ -306,13 +454,14 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
         }),
       );
       await store.scheduleMany(due);
-      const plan = await explainClaim(100);
-      expect(plan).not.toMatch(/Seq Scan on scheduled_commands/);
-      // Every index scan of the table returned at most the due rows.
-      for (const match of plan.matchAll(
-        /Index (?:Only )?Scan.* on scheduled_commands c.*rows=(\d+) loops=(\d+)/g,
-      )) {
-        expect(Number(match[1])).toBeLessThanOrEqual(5);
+      for (const plan of [await explainClaim(100), await explainClaim(100, true)]) {
+        expect(plan).not.toMatch(/Seq Scan on scheduled_commands/);
+        // Every index scan of the table returned at most the due rows.
+        for (const match of plan.matchAll(
+          /Index (?:Only )?Scan.* on scheduled_commands c.*rows=(\d+) loops=(\d+)/g,
+        )) {
+          expect(Number(match[1])).toBeLessThanOrEqual(5);
+        }
       }
       const claimed = await store.claim({ workerId: 'w', limit: 100, leaseMs: HOUR });
       expect(claimed.map((e) => e.id)).toEqual(
@@ -325,9 +474,10 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
         `UPDATE scheduled_commands SET scheduled_for = scheduled_for - ${2 * HOUR}
          WHERE command_type = 'future' AND scheduled_for % 10 = 0`,
       );
-      const plan = await explainClaim(50);
-      expect(plan).not.toMatch(/Seq Scan on scheduled_commands/);
-      expect(plan).toMatch(/Limit \(actual time=[\d.]+\.\.[\d.]+ rows=50 loops=1\)/);
+      for (const plan of [await explainClaim(50), await explainClaim(50, true)]) {
+        expect(plan).not.toMatch(/Seq Scan on scheduled_commands/);
+        expect(plan).toMatch(/Limit \(actual time=[\d.]+\.\.[\d.]+ rows=50 loops=1\)/);
+      }
       const claimed = await store.claim({ workerId: 'w', limit: 50, leaseMs: HOUR });
       expect(claimed).toHaveLength(50);
       expect(claimed.every((e) => e.priority === 2)).toBe(true);

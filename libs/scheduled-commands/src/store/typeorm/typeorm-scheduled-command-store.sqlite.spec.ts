@@ -234,8 +234,9 @@ describe('TypeOrmScheduledCommandStore on SQLite', () => {
     const claimed = results.flat();
     expect(claimed).toHaveLength(total);
     expect(new Set(claimed).size).toBe(total);
-    // The work was shared, not done by the first process alone.
-    expect(results.filter((ids) => ids.length > 0).length).toBeGreaterThan(1);
+    // How the rows are shared out is up to SQLite's lock (a busy process can take them all while the
+    // others sleep in their busy handler); what must hold is that every row went to exactly one.
+    expect(results).toHaveLength(4);
     expect(await store.getProcessingCount()).toBe(total);
   });
 

@@ -1,4 +1,5 @@
-import type { DataSource } from 'typeorm';
+import { createHash } from 'node:crypto';
+import { QueryFailedError, type DataSource, type QueryRunner } from 'typeorm';
 import type { Clock } from '../../clock.js';
 import { ScheduledCommandsError } from '../../errors/index.js';
 import { SCHEDULED_COMMANDS_TABLE } from '../../scheduled-commands.constants.js';
@@ -62,6 +63,16 @@ export interface TypeOrmScheduledCommandStoreOptions {
    * @default true
    */
   readonly configureSqlite?: boolean;
+  /**
+   * PostgreSQL only: run the statements whose text is the same on every call (claim, complete,
+   * retry, dead-letter, release, lease extension, schedule, next-due lookup, expiry sweep, lease
+   * recovery, cancel, get) as named prepared statements, so that each pooled connection plans them
+   * once instead of on every call. They then bypass TypeORM's query subscribers (logging still goes
+   * through the DataSource's logger). Set to `false` behind PgBouncer in transaction pooling mode
+   * older than 1.21, which cannot keep named prepared statements.
+   * @default true
+   */
+  readonly preparedStatements?: boolean;
 }
 
 /** The `DataSource` types this store runs on, by dialect. */
@@ -104,6 +115,33 @@ const COLUMNS = [
 const RETURNING = COLUMNS.join(', ');
 
 type Row = Record<string, unknown>;
+
+/** The part of a `pg` client (the driver connection of a PostgreSQL query runner) the store uses. */
+interface PgClient {
+  query(config: {
+    name: string;
+    text: string;
+    values: unknown[];
+  }): Promise<{ rows?: Row[]; rowCount?: number | null }>;
+}
+
+/**
+ * Names of prepared statements by SQL text. The name is derived from the text alone, so every
+ * store instance and every pooled connection agree on it; a connection prepares it on first use.
+ */
+const statementNames = new Map<string, string>();
+/** Bound on {@link statementNames}: the fixed statements are a handful per table. */
+const MAX_STATEMENT_NAMES = 500;
+
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `sc_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    if (statementNames.size >= MAX_STATEMENT_NAMES) statementNames.clear();
+    statementNames.set(sql, name);
+  }
+  return name;
+}
 
 const LEASE_COLUMNS: readonly JsonColumn[] = [
   { name: 'v_id', type: 'text' },
@@ -223,7 +261,9 @@ function createDialect(
  *   clocks may drift; the injected `Clock` is not used). Claims lock rows with
  *   `FOR UPDATE SKIP LOCKED`, so many instances claim concurrently without waiting on each other.
  *   Scheduling, rescheduling, requeueing and releasing send `NOTIFY scheduled_commands`, and
- *   `watch()` listens on a dedicated connection.
+ *   `watch()` listens on a dedicated connection. The statements run on every poll are named
+ *   prepared statements, planned once per connection (see
+ *   {@link TypeOrmScheduledCommandStoreOptions.preparedStatements}).
  * - **SQLite**: the injected `Clock` is the store's clock. A write statement holds the database's
  *   write lock from start to end, so several processes may share the file; before the first
  *   statement the store sets a busy timeout when there is none and switches a file database to WAL
@@ -239,6 +279,8 @@ function createDialect(
  */
 export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   private readonly dialect: SqlDialect;
+  /** Whether statements with a fixed text run as named prepared statements (PostgreSQL only). */
+  private readonly preparedStatements: boolean;
   private ready: Promise<void> | undefined;
   private table = '';
   private claimStatement = '';
@@ -256,6 +298,8 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   ) {
     super();
     this.dialect = createDialect(dataSource, clock, options);
+    this.preparedStatements =
+      this.dialect.name === 'postgres' && (options.preparedStatements ?? true);
     if (this.dialect.name === 'postgres') {
       // watch() exists on PostgreSQL only: see the class documentation.
       this.watch = async (onScheduled: () => void): Promise<StoreWatch> => {
@@ -290,11 +334,11 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const limit = Math.floor(request.limit);
     if (!(limit > 0)) return [];
     await this.prepare();
-    const rows = await this.rows(this.claimStatement, [
-      request.workerId,
-      limit,
-      wholeMs(request.leaseMs),
-    ]);
+    const rows = await this.rows(
+      this.claimStatement,
+      [request.workerId, limit, wholeMs(request.leaseMs)],
+      true,
+    );
     return rows.map(toEntry).sort(claimOrder);
   }
 
@@ -319,6 +363,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
           AND locked_by = v_worker AND attempts = v_attempt
         RETURNING id`,
         [json],
+        true,
       );
       for (const row of rows) written.push(String(row.id));
     }
@@ -338,6 +383,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       WHERE id = $1 AND status = 'processing' AND locked_by = $2 AND attempts = $3
       RETURNING ${RETURNING}`,
       [lease.id, lease.workerId, lease.attempt, wholeMs(delayMs), errorMessage],
+      true,
     );
   }
 
@@ -353,6 +399,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       WHERE id = $1 AND status = 'processing' AND locked_by = $2 AND attempts = $3
       RETURNING ${RETURNING}`,
       [lease.id, lease.workerId, lease.attempt, errorMessage],
+      true,
     );
   }
 
@@ -395,6 +442,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
         AND locked_until <= $now
       RETURNING ${RETURNING}`),
       [max, before, after],
+      true,
     );
     const entries = rows.map(toEntry).sort(byIdAsc);
     return {
@@ -419,6 +467,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
         AND expires_at <= $now
       RETURNING ${RETURNING}`,
       [max],
+      true,
     );
     return rows.map(toEntry).sort(byTimeThenId((entry) => entry.expiresAt));
   }
@@ -430,6 +479,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       WHERE id = $1 AND status = 'pending'
       RETURNING ${RETURNING}`,
       [id],
+      true,
     );
   }
 
@@ -487,7 +537,11 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
 
   override async get(id: string): Promise<ScheduledCommandEntry | null> {
     await this.prepare();
-    const rows = await this.rows(`SELECT ${RETURNING} FROM ${this.table} WHERE id = $1`, [id]);
+    const rows = await this.rows(
+      `SELECT ${RETURNING} FROM ${this.table} WHERE id = $1`,
+      [id],
+      true,
+    );
     return rows.length ? toEntry(rows[0]) : null;
   }
 
@@ -606,6 +660,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
         FROM priorities WHERE priorities.p IS NOT NULL
       ) f`,
       [],
+      true,
     );
     const ms = rows[0]?.v_ms;
     return ms === null || ms === undefined ? null : Number(ms);
@@ -642,14 +697,22 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     return this.dialect.indexHint(index);
   }
 
-  /** Runs one statement (`$1..$n`, `$now`) and returns its rows and affected-row count. */
+  /**
+   * Runs one statement (`$1..$n`, `$now`) and returns its rows and affected-row count.
+   * `fixedText`: the statement's text is the same on every call of this store (no filter or list
+   * built into it), so it may run as a named prepared statement.
+   */
   private async execute(
     sql: string,
     params: readonly unknown[],
+    fixedText = false,
   ): Promise<{ rows: Row[]; affected: number }> {
     const bound = this.dialect.bind(sql, params);
     const runner = this.dataSource.createQueryRunner();
     try {
+      if (fixedText && this.preparedStatements) {
+        return await this.executePrepared(runner, bound.sql, bound.params);
+      }
       const result = await runner.query(bound.sql, bound.params, true);
       const rows = (Array.isArray(result.records) ? result.records : []) as Row[];
       return { rows, affected: result.affected ?? rows.length };
@@ -658,15 +721,44 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     }
   }
 
-  private async rows(sql: string, params: readonly unknown[]): Promise<Row[]> {
-    return (await this.execute(sql, params)).rows;
+  /**
+   * Runs a bound statement as a named prepared statement on the runner's `pg` client, logging and
+   * wrapping errors in `QueryFailedError` as `QueryRunner.query` does. Skipping `query` saves the
+   * planning of the statement on every call, which costs more than running the claim itself.
+   */
+  private async executePrepared(
+    runner: QueryRunner,
+    text: string,
+    values: unknown[],
+  ): Promise<{ rows: Row[]; affected: number }> {
+    const client = (await runner.connect()) as PgClient;
+    const logger = this.dataSource.logger;
+    logger.logQuery(text, values, runner);
+    const started = Date.now();
+    let result: Awaited<ReturnType<PgClient['query']>>;
+    try {
+      result = await client.query({ name: statementName(text), text, values });
+    } catch (error) {
+      logger.logQueryError(error as Error, text, values, runner);
+      throw new QueryFailedError(text, values, error as Error);
+    }
+    const slow = this.dataSource.options.maxQueryExecutionTime;
+    const elapsed = Date.now() - started;
+    if (slow && elapsed > slow) logger.logQuerySlow(elapsed, text, values, runner);
+    const rows = result.rows ?? [];
+    return { rows, affected: result.rowCount ?? rows.length };
+  }
+
+  private async rows(sql: string, params: readonly unknown[], fixedText = false): Promise<Row[]> {
+    return (await this.execute(sql, params, fixedText)).rows;
   }
 
   private async one(
     sql: string,
     params: readonly unknown[],
+    fixedText = false,
   ): Promise<ScheduledCommandEntry | null> {
-    const rows = await this.rows(sql, params);
+    const rows = await this.rows(sql, params, fixedText);
     return rows.length ? toEntry(rows[0]) : null;
   }
 
@@ -725,10 +817,11 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
         WHERE id = v_id AND ${this.dialect.unindexed('status')} = 'processing'
           AND locked_by = v_worker AND attempts = v_attempt
         RETURNING id`;
-      const rows = await this.rows(notify ? this.dialect.notifying(sql) : sql, [
-        json,
-        ...extraParams,
-      ]);
+      const rows = await this.rows(
+        notify ? this.dialect.notifying(sql) : sql,
+        [json, ...extraParams],
+        true,
+      );
       for (const row of rows) done.push(String(row.id));
     }
     return done;
@@ -753,9 +846,11 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       }
       const inserted = new Set(
         (
-          await this.rows(this.dialect.notifying(this.insertSql()), [
-            JSON.stringify(waiting.map((w) => newRow(w.command))),
-          ])
+          await this.rows(
+            this.dialect.notifying(this.insertSql()),
+            [JSON.stringify(waiting.map((w) => newRow(w.command)))],
+            true,
+          )
         ).map((row) => String(row.id)),
       );
       const skipped = waiting.filter((w) => {
