@@ -39,12 +39,15 @@ const epochMs: ValueTransformer = {
 @Index('IDX_scheduled_commands_finished', ['completedAt'], { where: 'completed_at IS NOT NULL' })
 // find() filters, each with the id for keyset paging. Every claim and completion writes a new row
 // version into each index whose predicate it meets, so these stay partial where they can: the status
-// index covers finished rows only (pending and processing rows are reached through the claim and
-// lease indexes), the correlation index only rows that have a correlation id.
+// and command type indexes cover finished rows only (what one looks through: dead letters, results;
+// pending and processing rows are reached through the claim and lease indexes), the correlation
+// index only rows that have a correlation id.
 @Index('IDX_scheduled_commands_status', ['status', 'id'], {
   where: `status IN ('completed', 'failed', 'cancelled', 'expired')`,
 })
-@Index('IDX_scheduled_commands_command_type', ['commandType', 'id'])
+@Index('IDX_scheduled_commands_command_type', ['commandType', 'id'], {
+  where: `status IN ('completed', 'failed', 'cancelled', 'expired')`,
+})
 @Index('IDX_scheduled_commands_correlation', ['correlationId', 'id'], {
   where: 'correlation_id IS NOT NULL',
 })

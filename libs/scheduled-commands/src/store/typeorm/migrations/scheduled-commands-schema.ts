@@ -30,7 +30,11 @@ const INDEXES: readonly { name: string; columns: string; unique?: boolean; where
     columns: '"status", "id"',
     where: `status IN ('completed', 'failed', 'cancelled', 'expired')`,
   },
-  { name: 'IDX_scheduled_commands_command_type', columns: '"command_type", "id"' },
+  {
+    name: 'IDX_scheduled_commands_command_type',
+    columns: '"command_type", "id"',
+    where: `status IN ('completed', 'failed', 'cancelled', 'expired')`,
+  },
   {
     name: 'IDX_scheduled_commands_correlation',
     columns: '"correlation_id", "id"',
