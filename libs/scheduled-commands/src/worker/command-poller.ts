@@ -87,6 +87,8 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   private backlog = false;
   /** A wake-up arrived while claims were under way and none could start: claim again after them. */
   private wakeRequested = false;
+  /** Smallest claim worth a statement while there is a backlog. */
+  private readonly claimLowWater: number;
   private ticking: Promise<void> | undefined;
   private nextTick: Promise<void> | undefined;
   private flushing: Promise<void> | undefined;
@@ -109,7 +111,12 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly clock: Clock,
     @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
     private readonly options: ResolvedScheduledCommandsOptions,
-  ) {}
+  ) {
+    this.claimLowWater = Math.max(
+      1,
+      Math.floor(Math.min(options.batchSize, options.concurrency) / 4),
+    );
+  }
 
   /** Whether this instance runs commands (`enabled` option) and has not stopped. */
   get isRunning(): boolean {
@@ -266,6 +273,12 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       const free = this.options.concurrency - this.runningCount - this.reservedSlots;
       if (free <= 0 || this.unwritten.length > this.options.batchSize * MAX_UNWRITTEN_FACTOR)
         return;
+      // With a backlog, wait for a worthwhile number of free slots instead of claiming them one by one
+      // as handlers finish (each claim is a statement, whatever its size); a finishing handler wakes
+      // the worker again.
+      if (this.backlog && free < this.claimLowWater && this.runningCount + this.reservedSlots > 0) {
+        return;
+      }
       const limit = Math.min(this.options.batchSize, free);
       this.claimsInFlight++;
       this.reservedSlots += limit;
