@@ -71,6 +71,25 @@ describe('application lifecycle', () => {
     await until(async () => (await t.scheduler.getStatus(delayed))?.status === 'completed', 5_000);
   });
 
+  it('sets the timer for the soonest command of a scheduleMany batch, whatever its position', async () => {
+    const t = await createTestApp({
+      options: { pollingInterval: 600_000 },
+      providers: allHandlers,
+    });
+    apps.push(t);
+    await t.poller.drain(); // the start-up pass is over: only the scheduling can set a timer now
+    await new Promise((r) => setTimeout(r, 100));
+    const [later, soon] = await t.scheduler.scheduleMany([
+      {
+        command: new LabelCommand('in-ten-minutes'),
+        options: { scheduledFor: new Date(Date.now() + 600_000) },
+      },
+      { command: new LabelCommand('in-200-ms'), options: { delay: 200 } },
+    ]);
+    await until(async () => (await t.scheduler.getStatus(soon))?.status === 'completed', 5_000);
+    expect((await t.scheduler.getStatus(later))?.status).toBe('pending');
+  });
+
   it('on shutdown lets a running command finish, writes its result and publishes its event before closing', async () => {
     const db = tempDatabase();
     dbs.push(db);

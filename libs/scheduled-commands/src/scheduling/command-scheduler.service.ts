@@ -115,16 +115,10 @@ export class CommandScheduler {
     });
     if (entries.length === 0) return [];
     const results = await this.store.scheduleMany(entries);
-    let earliest: NewScheduledCommand | undefined;
-    for (let i = 0; i < entries.length; i++) {
-      if (
-        results[i].created &&
-        (earliest === undefined || (entries[i].delay ?? 0) < (earliest.delay ?? 0))
-      ) {
-        earliest = entries[i];
-      }
-    }
-    if (earliest) this.signal.scheduled(earliest.scheduledFor, earliest.delay);
+    // The worker keeps only the earliest timer, so telling it about every new entry is cheap.
+    results.forEach(
+      (r, i) => r.created && this.signal.scheduled(entries[i].scheduledFor, entries[i].delay),
+    );
     return results.map((r) => r.id);
   }
 

@@ -8,6 +8,7 @@ import {
   type ScheduledCommandStatus,
   type ScheduleTime,
 } from '../store/scheduled-command-entry.js';
+import { invalidFilter, parseFilter } from '../store/find-options.js';
 import { isUuid } from '../util/uuid.js';
 
 /** Options of `CommandScheduler.schedule()`. Durations are milliseconds. */
@@ -197,51 +198,35 @@ export function normalizeStatuses(field: string, value: unknown): ScheduledComma
   return list as ScheduledCommandStatus[];
 }
 
+const FILTER_KEYS = ['status', 'commandType', 'correlationId', 'scheduledBefore', 'scheduledAfter'];
+
 /**
- * Validates a filter of `find()` / `retryFailed()`.
+ * Validates a filter of `find()` / `retryFailed()`: the field values are checked by the same
+ * `parseFilter` every store uses; on top of that the scheduler refuses unknown keys (typos), empty
+ * strings and an empty status list, which would silently match everything or nothing.
  * @throws InvalidScheduleOptionsError naming the invalid field.
  */
 export function normalizeFilter(filter: unknown): ScheduledCommandFilter {
   if (filter === undefined) return {};
   if (!plainObject(filter)) invalid('filter', filter, 'an object');
   const f = filter as Record<string, unknown>;
-  const out: { -readonly [K in keyof ScheduledCommandFilter]: ScheduledCommandFilter[K] } = {};
-  for (const [key, value] of Object.entries(f)) {
-    if (value === undefined) continue;
-    switch (key) {
-      case 'status':
-        out.status = normalizeStatuses('status', value);
-        break;
-      case 'commandType':
-      case 'correlationId':
-        if (typeof value !== 'string' || value === '') {
-          throw new InvalidScheduleOptionsError(
-            key,
-            messages.invalidFilter(key, value, 'a non-empty string'),
-          );
-        }
-        out[key] = value;
-        break;
-      case 'scheduledBefore':
-      case 'scheduledAfter':
-        if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-          throw new InvalidScheduleOptionsError(
-            key,
-            messages.invalidFilter(key, value, 'a valid Date'),
-          );
-        }
-        out[key] = value;
-        break;
-      default:
-        throw new InvalidScheduleOptionsError(
-          key,
-          messages.invalidFilter(
-            key,
-            value,
-            'one of status, commandType, correlationId, scheduledBefore, scheduledAfter',
-          ),
-        );
+  for (const key of Object.keys(f)) {
+    if (!FILTER_KEYS.includes(key)) {
+      throw invalidFilter(key, f[key], `one of ${FILTER_KEYS.join(', ')}`);
     }
+  }
+  parseFilter(f as ScheduledCommandFilter);
+  for (const key of ['commandType', 'correlationId'] as const) {
+    if (f[key] === '') throw invalidFilter(key, f[key], 'a non-empty string');
+  }
+  if (Array.isArray(f.status) && f.status.length === 0) {
+    throw invalidFilter('status', f.status, 'at least one status');
+  }
+  const out: { -readonly [K in keyof ScheduledCommandFilter]: ScheduledCommandFilter[K] } = {};
+  for (const key of FILTER_KEYS) {
+    if (f[key] === undefined) continue;
+    (out as Record<string, unknown>)[key] =
+      key === 'status' && !Array.isArray(f.status) ? [f.status] : f[key];
   }
   return out;
 }

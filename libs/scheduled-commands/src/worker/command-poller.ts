@@ -216,7 +216,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     await Promise.allSettled([this.nextTick, this.ticking, ...this.claims]);
 
     const deadline = Date.now() + this.options.shutdownTimeout;
-    while (this.running().length > 0 && Date.now() < deadline) {
+    while (this.runningCount > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const stillRunning = this.running();
