@@ -373,6 +373,74 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
     });
   });
 
+  describe('batch writes on a table of finished commands', () => {
+    it('find the held rows by primary key, in the generic plan too, whatever the statistics', async () => {
+      await dataSource.query('TRUNCATE scheduled_commands');
+      const store = new TypeOrmScheduledCommandStore(dataSource, new SystemClock());
+      // 10,000 finished rows written moments ago, as in a young table. A join against a JSON batch of
+      // unknown size then looks cheapest as a hash join over a scan of the whole table, and each
+      // pooled connection would keep that plan for its prepared statement as the table grows.
+      await dataSource.query(
+        `INSERT INTO scheduled_commands (id, command_type, payload, status, scheduled_for, priority,
+           retry_count, max_retries, attempts, created_at, completed_at)
+         SELECT '00000000-0000-7000-8000-' || lpad(i::text, 12, '0'), 'done', '{}', 'completed',
+                0, 0, 0, 3, 1, 0, 1
+         FROM generate_series(1, 10000) AS i`,
+      );
+      await store.scheduleMany(Array.from({ length: 200 }, () => newCommand()));
+      const held = await store.claim({ workerId: 'w', limit: 200, leaseMs: HOUR });
+      expect(held).toHaveLength(200);
+      const leases = held.map((e) => ({ id: e.id, workerId: 'w', attempt: e.attempts }));
+
+      // The statements exactly as the store sends them, captured from the DataSource's logger.
+      const sent: { sql: string; params: unknown[] }[] = [];
+      const logQuery = dataSource.logger.logQuery.bind(dataSource.logger);
+      dataSource.logger.logQuery = (sql, params, runner) => {
+        sent.push({ sql, params: params ?? [] });
+        logQuery(sql, params, runner);
+      };
+      try {
+        expect(await store.extendLeases(leases.slice(0, 100), HOUR)).toHaveLength(100);
+        expect(
+          await store.complete(leases.slice(0, 100).map((lease) => ({ lease, resultPayload: '1' }))),
+        ).toHaveLength(100);
+      } finally {
+        dataSource.logger.logQuery = logQuery;
+      }
+      expect(sent).toHaveLength(2);
+
+      const runner = dataSource.createQueryRunner();
+      try {
+        for (const [i, statement] of sent.entries()) {
+          for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+            await runner.startTransaction();
+            try {
+              await runner.query(`SET LOCAL plan_cache_mode = ${mode}`);
+              await runner.query(`PREPARE sc_explain_batch_${i} AS ${statement.sql}`);
+              const literals = statement.params.map((p) => `'${String(p).replace(/'/g, "''")}'`);
+              const rows: { 'QUERY PLAN': string }[] = await runner.query(
+                `EXPLAIN (ANALYZE, COSTS OFF) EXECUTE sc_explain_batch_${i}(${literals.join(', ')})`,
+              );
+              const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+              expect(plan).toContain('PK_scheduled_commands');
+              expect(plan).not.toMatch(/Seq Scan on scheduled_commands/);
+            } finally {
+              await runner.rollbackTransaction();
+              await runner.query(`DEALLOCATE sc_explain_batch_${i}`);
+            }
+          }
+        }
+      } finally {
+        await runner.release();
+      }
+      // The remaining leases still complete (the EXPLAINs were rolled back).
+      expect(
+        await store.complete(leases.slice(100).map((lease) => ({ lease, resultPayload: null }))),
+      ).toHaveLength(100);
+      expect((await store.countByStatus()).completed).toBe(10_200);
+    }, 60_000);
+  });
+
   describe('claim with 1,000,000 future commands', () => {
     const FUTURE = 1_000_000;
     let store: TypeOrmScheduledCommandStore;

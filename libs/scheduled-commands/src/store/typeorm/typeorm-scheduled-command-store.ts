@@ -355,13 +355,11 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
         })),
       );
       const rows = await this.rows(
-        `UPDATE ${this.table}
-        SET status = 'completed', completed_at = $now, result_payload = v_result,
-            locked_by = NULL, locked_until = NULL
-        FROM ${this.dialect.jsonRows('$1', [...LEASE_COLUMNS, { name: 'v_result', type: 'text' }])}
-        WHERE id = v_id AND ${this.dialect.unindexed('status')} = 'processing'
-          AND locked_by = v_worker AND attempts = v_attempt
-        RETURNING id`,
+        this.leaseUpdateSql(
+          [...LEASE_COLUMNS, { name: 'v_result', type: 'text' }],
+          `status = 'completed', completed_at = $now, result_payload = v_result,
+            locked_by = NULL, locked_until = NULL`,
+        ),
         [json],
         true,
       );
@@ -783,7 +781,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       UPDATE ${this.table} AS t
       SET status = 'pending', scheduled_for = $now, retry_count = 0, expires_at = NULL,
           completed_at = NULL, result_payload = NULL, locked_by = NULL, locked_until = NULL
-      WHERE id IN (SELECT v_id FROM v) AND ${this.dialect.unindexed('status')} IN (${statusList(statuses)})
+      WHERE ${this.dialect.idInBatch('v')} AND ${this.dialect.unindexed('status')} IN (${statusList(statuses)})
         AND ${this.keyIsFree('t')}
       RETURNING ${RETURNING}`);
     for (let attempt = 1; ; attempt++) {
@@ -812,11 +810,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
           v_attempt: lease.attempt,
         })),
       );
-      const sql = `UPDATE ${this.table} SET ${assignments}
-        FROM ${this.dialect.jsonRows('$1', LEASE_COLUMNS)}
-        WHERE id = v_id AND ${this.dialect.unindexed('status')} = 'processing'
-          AND locked_by = v_worker AND attempts = v_attempt
-        RETURNING id`;
+      const sql = this.leaseUpdateSql(LEASE_COLUMNS, assignments);
       const rows = await this.rows(
         notify ? this.dialect.notifying(sql) : sql,
         [json, ...extraParams],
@@ -825,6 +819,22 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       for (const row of rows) done.push(String(row.id));
     }
     return done;
+  }
+
+  /**
+   * An update of the rows held under the leases of a batch (`$1`, a JSON array of objects with
+   * `columns`, starting with the lease columns), returning the ids updated. The batch is read once
+   * into a CTE and the rows are found by primary key (see {@link SqlDialect.idInBatch}), so the
+   * plan, prepared once per connection, stays a set of index lookups however large the table grows.
+   */
+  private leaseUpdateSql(columns: readonly JsonColumn[], assignments: string): string {
+    return `WITH batch AS MATERIALIZED (SELECT * FROM ${this.dialect.jsonRows('$1', columns)})
+      UPDATE ${this.table} SET ${assignments}
+      FROM batch
+      WHERE ${this.dialect.idInBatch('batch')} AND id = v_id
+        AND ${this.dialect.unindexed('status')} = 'processing'
+        AND locked_by = v_worker AND attempts = v_attempt
+      RETURNING id`;
   }
 
   /**

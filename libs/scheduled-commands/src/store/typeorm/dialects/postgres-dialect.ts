@@ -76,6 +76,10 @@ export class PostgresDialect implements SqlDialect {
     RETURNING ${returning}`;
   }
 
+  idInBatch(batch: string): string {
+    return `id = ANY(ARRAY(SELECT v_id FROM ${batch}))`;
+  }
+
   unindexed(column: string): string {
     // Also here: with statistics that show few processing rows, the planner would otherwise
     // hash-join the batch against every processing row found through the status index.

@@ -35,6 +35,14 @@ export interface SqlDialect {
   jsonRows(param: string, columns: readonly JsonColumn[]): string;
 
   /**
+   * A condition that the row's `id` is one of the `v_id` values of `batch` (a CTE of a batch
+   * parameter), in a form the planner serves with primary-key lookups whatever its statistics say:
+   * `= ANY(ARRAY(...))` on PostgreSQL, whose plan for a join against a function scan of unknown size
+   * can otherwise be a hash join over a scan of the whole table; `IN (...)` on SQLite.
+   */
+  idInBatch(batch: string): string;
+
+  /**
    * The claim statement: parameters `$1` worker id, `$2` limit, `$3` lease in milliseconds.
    * Returns the claimed rows with the columns in `returning`.
    */

@@ -52,6 +52,10 @@ export class SqliteDialect implements SqlDialect {
     return `(SELECT ${fields} FROM json_each(${param})) AS v`;
   }
 
+  idInBatch(batch: string): string {
+    return `id IN (SELECT v_id FROM ${batch})`;
+  }
+
   unindexed(column: string): string {
     return `+${column}`;
   }
