@@ -39,14 +39,16 @@ const epochMs: ValueTransformer = {
 @Index('IDX_scheduled_commands_finished', ['completedAt'], { where: 'completed_at IS NOT NULL' })
 // find() filters, each with the id for keyset paging. Every claim and completion writes a new row
 // version into each index whose predicate it meets, so these stay partial where they can: the status
-// and command type indexes cover finished rows only (what one looks through: dead letters, results;
-// pending and processing rows are reached through the claim and lease indexes), the correlation
-// index only rows that have a correlation id.
+// and command type indexes cover failed, cancelled and expired rows only (dead letters, the rows one
+// looks through; pending and processing rows are reached through the claim and lease indexes, and
+// completed rows, most of the table, by walking the primary key newest first), so that a completion,
+// the commonest write, adds entries to the primary key and the finished index only. The correlation
+// index holds only rows that have a correlation id.
 @Index('IDX_scheduled_commands_status', ['status', 'id'], {
-  where: `status IN ('completed', 'failed', 'cancelled', 'expired')`,
+  where: `status IN ('failed', 'cancelled', 'expired')`,
 })
 @Index('IDX_scheduled_commands_command_type', ['commandType', 'id'], {
-  where: `status IN ('completed', 'failed', 'cancelled', 'expired')`,
+  where: `status IN ('failed', 'cancelled', 'expired')`,
 })
 @Index('IDX_scheduled_commands_correlation', ['correlationId', 'id'], {
   where: 'correlation_id IS NOT NULL',

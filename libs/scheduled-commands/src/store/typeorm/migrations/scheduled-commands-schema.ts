@@ -28,12 +28,12 @@ const INDEXES: readonly { name: string; columns: string; unique?: boolean; where
   {
     name: 'IDX_scheduled_commands_status',
     columns: '"status", "id"',
-    where: `status IN ('completed', 'failed', 'cancelled', 'expired')`,
+    where: `status IN ('failed', 'cancelled', 'expired')`,
   },
   {
     name: 'IDX_scheduled_commands_command_type',
     columns: '"command_type", "id"',
-    where: `status IN ('completed', 'failed', 'cancelled', 'expired')`,
+    where: `status IN ('failed', 'cancelled', 'expired')`,
   },
   {
     name: 'IDX_scheduled_commands_correlation',
