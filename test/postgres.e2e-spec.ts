@@ -33,7 +33,7 @@ class TimedHandler implements ICommandHandler<TimedCommand> {
     Starts.all.push({
       label: command.label,
       at: Date.now(),
-      attempt: getScheduledCommandContext()?.attempt ?? 0,
+      attempt: getScheduledCommandContext(command)?.attempt ?? 0,
     });
     if (command.sleepMs > 0) await new Promise((r) => setTimeout(r, command.sleepMs));
   }

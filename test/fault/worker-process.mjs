@@ -80,7 +80,7 @@ class FaultHandler {
     this.log = log;
   }
   async execute(command) {
-    const context = getScheduledCommandContext();
+    const context = getScheduledCommandContext(command);
     if (!(command instanceof FaultCommand) || !Number.isInteger(command.seq) || !context) {
       throw new Error(`handler received ${JSON.stringify(command)} without a scheduled context`);
     }

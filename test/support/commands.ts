@@ -39,7 +39,7 @@ export class SendEmailHandler implements ICommandHandler<SendEmailCommand> {
     this.journal.runs.push({
       name: `email:${command.to}`,
       command,
-      context: getScheduledCommandContext(),
+      context: getScheduledCommandContext(command),
     });
   }
 }
@@ -102,7 +102,7 @@ export class FlakyHandler implements ICommandHandler<FlakyCommand, string> {
     this.journal.runs.push({
       name: `flaky:${command.key}`,
       command,
-      context: getScheduledCommandContext(),
+      context: getScheduledCommandContext(command),
     });
     const left = this.journal.failuresLeft.get(command.key) ?? Infinity;
     if (left > 0) {
@@ -191,7 +191,7 @@ export class Gates {
 export class GateHandler implements ICommandHandler<GateCommand, string> {
   constructor(private readonly gates: Gates) {}
   async execute(command: GateCommand): Promise<string> {
-    await this.gates.wait(command.name, getScheduledCommandContext()?.signal);
+    await this.gates.wait(command.name, getScheduledCommandContext(command)?.signal);
     return `opened ${command.name}`;
   }
 }

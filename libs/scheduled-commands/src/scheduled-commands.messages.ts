@@ -40,6 +40,10 @@ export const messages = {
   invalidFilter: (field: string, value: unknown, expected: string) =>
     `Invalid filter "${field}": ${show(value)} (expected ${expected}).`,
   commandTimeout: (ms: number) => `The command did not finish within commandTimeout (${ms} ms).`,
+  asyncContextDisabled: () =>
+    'getScheduledCommandContext() without an argument needs the ambient context, which is off: pass the ' +
+    'command the handler received (getScheduledCommandContext(command)), or set asyncContext: true in ' +
+    'ScheduledCommandsModule.forRoot().',
   leaseLost: (workerId: string) =>
     `The lease of worker ${workerId} ran out while the command was running (the instance stopped or lost the database).`,
 };

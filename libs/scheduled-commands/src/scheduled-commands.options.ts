@@ -77,6 +77,14 @@ export interface ScheduledCommandsModuleOptions {
   commands?: Type<object>[];
   /** Wake workers on other instances through the store's notifications (PostgreSQL LISTEN/NOTIFY). @default true */
   listen?: boolean;
+  /**
+   * Run every command inside an `AsyncLocalStorage`, so that `getScheduledCommandContext()` with no
+   * argument finds the run's context anywhere in the handler's asynchronous call chain. Off by
+   * default: AsyncLocalStorage makes Node install promise hooks that slow down every promise of the
+   * process. `getScheduledCommandContext(command)` works either way.
+   * @default false
+   */
+  asyncContext?: boolean;
   /** This instance's worker id (written to `lockedBy`). @default `${hostname}:${pid}:<random>` */
   workerId?: string;
   /** The clock (tests drive time with one). @default SystemClock */
@@ -101,6 +109,7 @@ export interface ResolvedScheduledCommandsOptions {
   readonly maintenanceInterval: number;
   readonly commands: readonly Type<object>[];
   readonly listen: boolean;
+  readonly asyncContext: boolean;
   readonly workerId: string;
   readonly clock: Clock | undefined;
 }
@@ -127,6 +136,7 @@ export const SCHEDULED_COMMANDS_DEFAULTS = Object.freeze({
   }),
   maintenanceInterval: MINUTE,
   listen: true,
+  asyncContext: false,
 });
 
 const fail = (field: string, value: unknown, expected: string): never => {
@@ -204,6 +214,7 @@ export function resolveScheduledCommandsOptions(
     maintenanceInterval: int('maintenanceInterval', pick('maintenanceInterval'), 100, MAX_DURATION),
     commands: Object.freeze([...commands]),
     listen: bool('listen', pick('listen')),
+    asyncContext: bool('asyncContext', pick('asyncContext')),
     workerId,
     clock: options.clock,
   });

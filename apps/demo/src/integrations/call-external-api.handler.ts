@@ -17,7 +17,7 @@ export class CallExternalApiHandler implements ICommandHandler<CallExternalApiCo
 
   async execute(command: CallExternalApiCommand): Promise<{ status: number; endpoint: string }> {
     this.log.record('call-external-api', `call to ${command.endpoint}`);
-    const context = getScheduledCommandContext();
+    const context = getScheduledCommandContext(command);
     if (context) {
       this.logger.log(
         `Calling ${command.endpoint}: attempt ${context.attempt} (retries allowed: ${context.maxRetries}).`,

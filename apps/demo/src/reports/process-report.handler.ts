@@ -19,7 +19,7 @@ export class ProcessReportHandler implements ICommandHandler<ProcessReportComman
 
   async execute(command: ProcessReportCommand): Promise<ReportResult> {
     this.log.record('process-report', `${command.reportType} report`);
-    const context = getScheduledCommandContext();
+    const context = getScheduledCommandContext(command);
     this.logger.log(
       `Building the ${command.reportType} report from ${command.startDate.toISOString().slice(0, 10)} ` +
         `to ${command.endDate.toISOString().slice(0, 10)} (startDate is a ${command.startDate.constructor.name}, ` +

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { CommandBus, CommandHandlerNotFoundException, type ICommand } from '@nestjs/cqrs';
 import {
   CommandDeserializationError,
@@ -12,7 +18,12 @@ import { messages } from '../scheduled-commands.messages.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
 import type { ScheduledCommandEntry } from '../store/scheduled-command-entry.js';
 import type { LazyAbort } from './lazy-abort.js';
-import { runInScheduledCommandContext } from './scheduled-command-context.js';
+import {
+  attachScheduledCommandContext,
+  enableAsyncScheduledCommandContext,
+  runInScheduledCommandContext,
+  type ScheduledCommandContext,
+} from './scheduled-command-context.js';
 
 /** How one run ended. */
 export type RunOutcome =
@@ -30,13 +41,15 @@ const errorText = (error: unknown): string => {
 };
 
 /**
- * Runs one claimed entry: rebuilds the command as its registered class, sends it through `CommandBus`
- * (inside its `ScheduledCommandContext`, bounded by `commandTimeout`), and turns what happened into a
+ * Runs one claimed entry: rebuilds the command as its registered class, attaches its
+ * `ScheduledCommandContext` to it (and, with `asyncContext: true`, makes it the ambient context),
+ * sends it through `CommandBus` bounded by `commandTimeout`, and turns what happened into a
  * {@link RunOutcome}. Never throws.
  */
 @Injectable()
-export class CommandRunner {
+export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(CommandRunner.name);
+  private withdrawAsyncContext: (() => void) | undefined;
 
   constructor(
     private readonly commandBus: CommandBus,
@@ -44,6 +57,16 @@ export class CommandRunner {
     @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
     private readonly options: ResolvedScheduledCommandsOptions,
   ) {}
+
+  onModuleInit(): void {
+    if (this.options.asyncContext) this.withdrawAsyncContext = enableAsyncScheduledCommandContext();
+  }
+
+  // After every onModuleDestroy: the poller has drained its runs by then.
+  onApplicationShutdown(): void {
+    this.withdrawAsyncContext?.();
+    this.withdrawAsyncContext = undefined;
+  }
 
   /** Runs `entry`; `abort` is fired by the caller on lease loss or shutdown, and here on timeout. */
   async run(entry: ScheduledCommandEntry, abort: LazyAbort): Promise<RunOutcome> {
@@ -59,21 +82,22 @@ export class CommandRunner {
 
     let result: unknown;
     try {
-      const execution = runInScheduledCommandContext(
-        {
-          commandId: entry.id,
-          commandType: entry.commandType,
-          attempt: entry.attempts,
-          retryCount: entry.retryCount,
-          maxRetries: entry.maxRetries,
-          correlationId: entry.correlationId,
-          metadata: entry.metadata,
-          get signal() {
-            return abort.signal;
-          },
+      const context: ScheduledCommandContext = {
+        commandId: entry.id,
+        commandType: entry.commandType,
+        attempt: entry.attempts,
+        retryCount: entry.retryCount,
+        maxRetries: entry.maxRetries,
+        correlationId: entry.correlationId,
+        metadata: entry.metadata,
+        get signal() {
+          return abort.signal;
         },
-        () => this.commandBus.execute(command as ICommand),
-      );
+      };
+      attachScheduledCommandContext(command, context);
+      const execution = this.options.asyncContext
+        ? runInScheduledCommandContext(context, () => this.commandBus.execute(command as ICommand))
+        : this.commandBus.execute(command as ICommand);
       result = await this.withTimeout(execution, abort);
     } catch (error) {
       if (error instanceof CommandHandlerNotFoundException) {

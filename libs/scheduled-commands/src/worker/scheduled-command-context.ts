@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncContextDisabledError } from '../errors/index.js';
+import { messages } from '../scheduled-commands.messages.js';
 import type { ScheduledCommandMetadata } from '../store/scheduled-command-entry.js';
 
 /** What a handler can learn about the scheduled run it is part of. */
@@ -15,17 +17,71 @@ export interface ScheduledCommandContext {
   readonly signal: AbortSignal;
 }
 
+/** Where the worker puts the context on the command instance it sends; private to this module. */
+const CONTEXT = Symbol('scheduled-commands:context');
+
+// Created eagerly but idle: Node installs its promise hooks only on the first `run()`, which happens
+// only in a process where some module set `asyncContext: true`.
 const storage = new AsyncLocalStorage<ScheduledCommandContext>();
 
+/** How many live worker modules run their commands inside `storage` (`asyncContext: true`). */
+let asyncContextUsers = 0;
+
 /**
- * The context of the scheduled run the caller is executing in (inside a `@CommandHandler`'s `execute`
- * for a command sent by the worker), or `undefined` when the command was not sent by the worker.
+ * The context of the scheduled run a command is part of.
+ *
+ * - `getScheduledCommandContext(command)`, with the command instance the handler received in
+ *   `execute(command)`: that run's context, or `undefined` when the command was not sent by the
+ *   worker (e.g. `commandBus.execute(new X())` directly). Always available, and cheap.
+ * - `getScheduledCommandContext()`, with no argument: the ambient context of the run the caller is in,
+ *   anywhere in the handler's asynchronous call chain, or `undefined` outside a run. It needs the
+ *   module option `asyncContext: true` (AsyncLocalStorage, which adds promise-hook overhead to every
+ *   promise of the process, hence off by default).
+ *
+ * @throws AsyncContextDisabledError when called with no argument (or `undefined`) outside a run while
+ *   no `ScheduledCommandsModule` of the process has `asyncContext: true`.
  */
-export function getScheduledCommandContext(): ScheduledCommandContext | undefined {
-  return storage.getStore();
+export function getScheduledCommandContext(command?: object): ScheduledCommandContext | undefined {
+  if (command !== undefined) {
+    return command === null
+      ? undefined
+      : (command as { [CONTEXT]?: ScheduledCommandContext })[CONTEXT];
+  }
+  // A run that started inside the storage keeps its context even if its module has closed since.
+  const ambient = storage.getStore();
+  if (ambient !== undefined || asyncContextUsers > 0) return ambient;
+  throw new AsyncContextDisabledError(messages.asyncContextDisabled());
 }
 
-/** Runs `fn` with `context` as the current scheduled run. */
+/**
+ * Attaches `context` to the command instance the worker is about to send, as a non-enumerable,
+ * non-writable property under a private symbol: JSON, `Object.keys` and spreads of the command do not
+ * see it. Internal to the worker.
+ */
+export function attachScheduledCommandContext(
+  command: object,
+  context: ScheduledCommandContext,
+): void {
+  Object.defineProperty(command, CONTEXT, { value: context });
+}
+
+/** Runs `fn` with `context` as the ambient scheduled run (`asyncContext: true` only). Internal to the worker. */
 export function runInScheduledCommandContext<T>(context: ScheduledCommandContext, fn: () => T): T {
   return storage.run(context, fn);
+}
+
+/**
+ * Records that a worker module of this process uses the ambient context (`asyncContext: true`), so
+ * that the no-argument `getScheduledCommandContext()` answers instead of throwing.
+ *
+ * @returns the function that withdraws it (safe to call more than once).
+ */
+export function enableAsyncScheduledCommandContext(): () => void {
+  asyncContextUsers++;
+  let withdrawn = false;
+  return () => {
+    if (withdrawn) return;
+    withdrawn = true;
+    asyncContextUsers--;
+  };
 }

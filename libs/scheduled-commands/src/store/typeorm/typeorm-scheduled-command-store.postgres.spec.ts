@@ -396,7 +396,7 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
       const sent: { sql: string; params: unknown[] }[] = [];
       const logQuery = dataSource.logger.logQuery.bind(dataSource.logger);
       dataSource.logger.logQuery = (sql, params, runner) => {
-        sent.push({ sql, params: params ?? [] });
+        sent.push({ sql, params: Array.isArray(params) ? params : [] });
         logQuery(sql, params, runner);
       };
       try {
