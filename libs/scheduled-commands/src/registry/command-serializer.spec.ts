@@ -94,6 +94,27 @@ describe('command serializer', () => {
     expect(Object.getPrototypeOf(rebuilt.nested)).toBe(Object.prototype);
   });
 
+  it('defines stored fields as own properties without running the class accessors', () => {
+    const calls: string[] = [];
+    class Target {
+      set name(value: string) {
+        calls.push(value);
+      }
+      get fixed(): number {
+        return 1;
+      }
+    }
+    const rebuilt = rebuildCommand('t', Target, '{"name":"stored","fixed":2,"$$cost":3}');
+    expect(calls).toEqual([]);
+    expect(Object.getOwnPropertyDescriptor(rebuilt, 'name')).toMatchObject({
+      value: 'stored',
+      writable: true,
+      enumerable: true,
+    });
+    expect(rebuilt.fixed).toBe(2);
+    expect(Object.keys(rebuilt)).toEqual(['name', 'fixed', '$cost']);
+  });
+
   it('reports unreadable payloads as CommandDeserializationError', () => {
     class Target {}
     expect(() => rebuildCommand('t', Target, '{not json')).toThrow(CommandDeserializationError);
@@ -109,6 +130,10 @@ describe('command serializer', () => {
       n: [1, 2],
     });
     expect(deserializeValue(serializeResult('r', 'text') as string)).toBe('text');
+    for (const value of [0, -1.5, false, true, null, '', 'a "quoted" $date'])
+      expect(deserializeValue(serializeResult('r', value) as string)).toBe(value);
     expect(() => serializeResult('r', { big: 2n })).toThrow(CommandSerializationError);
+    for (const value of [NaN, Infinity, 2n])
+      expect(() => serializeResult('r', value)).toThrow(CommandSerializationError);
   });
 });

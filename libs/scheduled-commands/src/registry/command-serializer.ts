@@ -95,17 +95,25 @@ function decodeValue(value: unknown): unknown {
     return date;
   }
   const out: Record<string, unknown> = {};
-  for (const key of keys) {
-    const name = key.startsWith('$$') ? key.slice(1) : key;
-    if (FORBIDDEN_KEYS.has(name)) continue;
-    Object.defineProperty(out, name, {
-      value: decodeValue((value as Record<string, unknown>)[key]),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  decodeFields(value as Record<string, unknown>, keys, (name, field) => {
+    // A plain assignment creates an own data property: the only inherited setter of a plain object
+    // is `__proto__`, which decodeFields never passes on.
+    out[name] = field;
+  });
   return out;
+}
+
+/** Calls `define` with each field of a stored object, names unescaped, values decoded, forbidden keys left out. */
+function decodeFields(
+  stored: Record<string, unknown>,
+  keys: readonly string[],
+  define: (name: string, value: unknown) => void,
+): void {
+  for (const key of keys) {
+    const name = key.charCodeAt(0) === 36 /* $ */ && key.startsWith('$$') ? key.slice(1) : key;
+    if (FORBIDDEN_KEYS.has(name)) continue;
+    define(name, decodeValue(stored[key]));
+  }
 }
 
 /**
@@ -124,6 +132,15 @@ export function serializeCommand(commandType: string, command: object): string {
  */
 export function serializeResult(commandType: string, result: unknown): string | null {
   if (result === undefined) return null;
+  // The common results need no walk: no path to report, nothing to tag.
+  if (
+    result === null ||
+    typeof result === 'string' ||
+    typeof result === 'boolean' ||
+    (typeof result === 'number' && Number.isFinite(result))
+  ) {
+    return JSON.stringify(result);
+  }
   const fail: Describe = (path, reason) =>
     new CommandSerializationError(
       path,
@@ -147,27 +164,31 @@ export function rebuildCommand<T extends object>(
   type: new (...args: never[]) => T,
   payload: string,
 ): T {
-  let data: unknown;
+  const corrupt = (reason: string) =>
+    new CommandDeserializationError(messages.corruptPayload(commandType, reason));
+  let stored: unknown;
   try {
-    data = deserializeValue(payload);
+    stored = JSON.parse(payload);
   } catch (error) {
-    throw new CommandDeserializationError(
-      messages.corruptPayload(commandType, (error as Error).message),
-    );
+    throw corrupt((error as Error).message);
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new CommandDeserializationError(
-      messages.corruptPayload(commandType, 'expected a JSON object'),
-    );
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) {
+    throw corrupt('expected a JSON object');
   }
   const instance = Object.create(type.prototype) as T;
-  for (const [key, value] of Object.entries(data)) {
-    Object.defineProperty(instance, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+  try {
+    // Straight onto the instance (no intermediate copy), as own data properties: defining rather
+    // than assigning never runs a setter or trips a getter-only accessor of the class.
+    decodeFields(stored as Record<string, unknown>, Object.keys(stored), (name, value) =>
+      Object.defineProperty(instance, name, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      }),
+    );
+  } catch (error) {
+    throw corrupt((error as Error).message);
   }
   return instance;
 }
