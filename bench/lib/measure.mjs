@@ -114,6 +114,12 @@ export async function runThroughput(system, store, options) {
       firstStartMs: round(firstStart - t0),
       insertMs: round(insertMs),
       handled: stats.reduce((s, x) => s + x.handled, 0),
+      // Per worker process: jobs run, and when its first and last handler started (ms after the start).
+      perWorker: stats.map((s) => ({
+        handled: s.handled,
+        firstStartMs: round(s.firstStart - t0),
+        lastStartMs: round(s.lastStart - t0),
+      })),
       // CPU microseconds per job: worker processes, and the PostgreSQL backends serving the database.
       // (SQLite: the workers start their applications inside the measured time, so none is given.)
       workerCpuUsPerJob:
