@@ -105,6 +105,11 @@ export function serve(ops, probe) {
       probe.samples = [];
     },
     resetPeak: async () => probe.resetPeak(),
+    /** Forgets the first and last handler start (call before a new round of jobs). */
+    resetStarts: async () => {
+      probe.firstStart = null;
+      probe.lastStart = null;
+    },
     /** Heap in use right after a full collection (needs `node --expose-gc`), in bytes. */
     gcHeap: async () => {
       if (typeof globalThis.gc !== 'function') throw new Error('run node with --expose-gc');

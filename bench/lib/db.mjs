@@ -43,7 +43,8 @@ export async function createDatabase(serverUrl, label) {
 
 /**
  * Start gate: a transaction holding `ACCESS EXCLUSIVE` on `table`, so that workers can boot and
- * block on their first query of it. `open()` commits and returns the time it did.
+ * block on their first query of it. `open()` commits and returns the time it did. Jobs inserted
+ * through `client` appear at that moment.
  */
 export async function lockTable(url, table) {
   const client = new pg.Client({ connectionString: url });
@@ -52,6 +53,8 @@ export async function lockTable(url, table) {
   await client.query('BEGIN');
   await client.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
   return {
+    /** The connection holding the lock: what it writes appears when the gate opens. */
+    client,
     async open() {
       await client.query('COMMIT');
       const t = now();

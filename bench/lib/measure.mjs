@@ -5,6 +5,7 @@
  */
 import { backendCpu, cpuBetween, cpuMs } from './cpu.mjs';
 import { lockTable, pollUntil, withClient } from './db.mjs';
+import { insertJobsPg, insertJobsSqlite } from './job-sql.mjs';
 import { now, sleep, spawnAll } from './processes.mjs';
 import { freshStore, workerProcess } from './systems.mjs';
 
@@ -13,6 +14,24 @@ const sum = (values) => values.reduce((a, b) => a + b, 0);
 /** `n` rounded to `digits` decimals; non-numbers are returned as they are. */
 export const round = (n, digits = 1) =>
   n === null || n === undefined || !Number.isFinite(n) ? n : Number(n.toFixed(digits));
+
+/** CPU microseconds per job between two per-process samples in ms (`null` when one is missing). */
+const usPerJob = (before, after, count) =>
+  before.includes(null) || after.includes(null)
+    ? null
+    : round(((sum(after) - sum(before)) * 1000) / count, 0);
+
+/**
+ * Waits until `system`'s finished-jobs figure in `store` reaches `target` and returns when it first
+ * did (PostgreSQL: polled every 5 ms on one connection).
+ */
+async function finishedAt(system, store, target) {
+  if (system.db === 'postgres') {
+    return withClient(store.url, (c) => pollUntil(c, system.doneSql, target));
+  }
+  while (Number(Object.values(await store.query(system.doneSql))[0]) < target) await sleep(5);
+  return now();
+}
 
 /**
  * One throughput run of `system` on `store` (from `freshStore`, whose client inserts the jobs).
@@ -23,9 +42,13 @@ export const round = (n, digits = 1) =>
  * at the first handler start. The clock stops at the first poll (every 5 ms, once every handler has
  * run) that finds every job finished in the database (completed; for graphile-worker: deleted).
  *
+ * With `warm`, the same worker processes then run a second round of `count` jobs, measured the same
+ * way, returned as `warm` (see {@link warmRound}).
+ *
  * @param {object} options `count`, `processes` (default 1), `workerEnv`, `nodeArgs(i)`,
  *   `onProgress(stats[])` (called about every 100 ms while jobs run), `measureHeap` (PostgreSQL
- *   only; workers need `--expose-gc`: heap in use after a full collection, before and after)
+ *   only; workers need `--expose-gc`: heap in use after a full collection, before and after),
+ *   `warm` (default false)
  */
 export async function runThroughput(system, store, options) {
   const {
@@ -35,6 +58,7 @@ export async function runThroughput(system, store, options) {
     nodeArgs,
     onProgress,
     measureHeap = false,
+    warm = false,
   } = options;
   const insertMs = await store.client.request('scheduleBulk', { count, chunk: 1_000 });
   const doneSql = system.doneSql;
@@ -84,13 +108,7 @@ export async function runThroughput(system, store, options) {
         onProgress(workers.map((w) => w.stats));
       }
     }
-    let t1;
-    if (pg) {
-      t1 = await withClient(store.url, (c) => pollUntil(c, doneSql, target));
-    } else {
-      while (Number(Object.values(await store.query(doneSql))[0]) < target) await sleep(5);
-      t1 = now();
-    }
+    const t1 = await finishedAt(system, store, target);
     const databaseCpu = pg ? cpuBetween(backendCpu0, await backendCpu(store.url)) : null;
     const workerCpu1 = workers.map((w) => cpuMs(w.proc.pid));
     const stats = await Promise.all(workers.map((w) => w.request('stats')));
@@ -105,7 +123,7 @@ export async function runThroughput(system, store, options) {
     const firstStart = Math.min(...stats.map((s) => s.firstStart ?? Infinity));
     if (!pg) t0 = firstStart;
     const ms = t1 - t0;
-    return {
+    const cold = {
       system: system.id,
       count,
       processes,
@@ -122,10 +140,7 @@ export async function runThroughput(system, store, options) {
       })),
       // CPU microseconds per job: worker processes, and the PostgreSQL backends serving the database.
       // (SQLite: the workers start their applications inside the measured time, so none is given.)
-      workerCpuUsPerJob:
-        !pg || workerCpu0.includes(null) || workerCpu1.includes(null)
-          ? null
-          : round(((sum(workerCpu1) - sum(workerCpu0)) * 1000) / count, 0),
+      workerCpuUsPerJob: pg ? usPerJob(workerCpu0, workerCpu1, count) : null,
       databaseCpuUsPerJob: databaseCpu === null ? null : round((databaseCpu * 1000) / count, 0),
       idleRssMb: idle.map((s) => round(s.rss / 1e6, 0)),
       peakRssMb: stats.map((s) => round(s.peakRss / 1e6, 0)),
@@ -139,6 +154,8 @@ export async function runThroughput(system, store, options) {
       ...(claimSql ? { claimSql } : {}),
       ...(queryCounts ? { queryCounts } : {}),
     };
+    if (!warm) return cold;
+    return { ...cold, warm: await warmRound(system, store, workers, count) };
   } finally {
     await gate?.abort();
     await Promise.all(workers.map((w) => w.stop()));
@@ -146,9 +163,82 @@ export async function runThroughput(system, store, options) {
 }
 
 /**
+ * How long the warm round's gate stays shut after its jobs are in: longer than the longest idle
+ * polling interval of the systems (graphile-worker: 2 s), so that every worker process has a query
+ * blocked on the table when it opens, as in the first round.
+ */
+export const WARM_GATE_HOLD_MS = 2_500;
+
+/**
+ * The warm round: `count` more jobs due now for worker processes that have just run a round (their
+ * code is compiled and optimised, their pools open), timed like the first. PostgreSQL: the jobs are
+ * inserted by SQL inside the start gate's transaction (see `job-sql.mjs`) and appear when it commits,
+ * which starts the clock. SQLite: inserted in one write transaction; the clock starts at the first
+ * handler start after it.
+ */
+async function warmRound(system, store, workers, count) {
+  const pg = system.db === 'postgres';
+  const doneSql = system.doneSql;
+  // Read once the jobs are in (graphile-worker's figure counts the rows left), by the connection that
+  // inserted them while the gate is shut.
+  let target;
+  const before = await Promise.all(workers.map((w) => w.request('stats')));
+  const handled0 = before.reduce((sum, s) => sum + s.handled, 0);
+  await Promise.all(workers.map((w) => w.request('resetStarts')));
+  await Promise.all(workers.map((w) => w.request('resetPeak')));
+  const startSeq = 20_000_000;
+  let t0;
+  let workerCpu0;
+  let backendCpu0 = null;
+  if (pg) {
+    const gate = await lockTable(store.url, system.table);
+    try {
+      await insertJobsPg(gate.client, system, {
+        count,
+        firstDueMs: 0,
+        spacingMs: 0,
+        startSeq,
+        idsBeforeNowMs: 0,
+      });
+      const { rows } = await gate.client.query(doneSql);
+      target = Number(Object.values(rows[0])[0]) + count;
+      await sleep(WARM_GATE_HOLD_MS);
+      workerCpu0 = workers.map((w) => cpuMs(w.proc.pid));
+      backendCpu0 = await backendCpu(store.url);
+      t0 = await gate.open();
+    } catch (error) {
+      await gate.abort();
+      throw error;
+    }
+  } else {
+    workerCpu0 = workers.map((w) => cpuMs(w.proc.pid));
+    // Our figure counts completed rows: the insert leaves it as it is.
+    target = Number(Object.values(await store.query(doneSql))[0]) + count;
+    insertJobsSqlite(store.url, { count, startSeq });
+  }
+  const handled = () => workers.reduce((sum, w) => sum + w.stats.handled, 0);
+  while (handled() < handled0 + count) await sleep(20);
+  const t1 = await finishedAt(system, store, target);
+  const databaseCpu = pg ? cpuBetween(backendCpu0, await backendCpu(store.url)) : null;
+  const workerCpu1 = workers.map((w) => cpuMs(w.proc.pid));
+  const stats = await Promise.all(workers.map((w) => w.request('stats')));
+  if (!pg) t0 = Math.min(...stats.map((s) => s.firstStart ?? Infinity));
+  const ms = t1 - t0;
+  return {
+    count,
+    ms: round(ms),
+    perSecond: Math.round((count / ms) * 1000),
+    handled: stats.reduce((sum, s) => sum + s.handled, 0) - handled0,
+    workerCpuUsPerJob: usPerJob(workerCpu0, workerCpu1, count),
+    databaseCpuUsPerJob: databaseCpu === null ? null : round((databaseCpu * 1000) / count, 0),
+    peakRssMb: stats.map((s) => round(s.peakRss / 1e6, 0)),
+  };
+}
+
+/**
  * A fresh store for `system`, `runs` throughput runs on it, and the store dropped again.
  * `prepare(store)` runs first (e.g. a backlog), `afterRuns(store)` last (its result is `extra`).
- * Returns `{ runs: [...], best, median, extra }` (by jobs per second).
+ * Returns `{ runs: [...], median, warm?: { runs, median }, extra }` (medians by jobs per second).
  */
 export async function measureThroughput(system, serverUrl, options) {
   const { label = 'tp', runs = 1, prepare, afterRuns } = options;
@@ -158,7 +248,8 @@ export async function measureThroughput(system, serverUrl, options) {
     const results = [];
     for (let i = 0; i < runs; i++) results.push(await runThroughput(system, store, options));
     const extra = afterRuns ? await afterRuns(store) : undefined;
-    return { ...pick(results), extra };
+    const warm = results.every((r) => r.warm) ? pick(results.map((r) => r.warm)) : undefined;
+    return { ...pick(results), ...(warm ? { warm } : {}), extra };
   } finally {
     await store.close();
   }

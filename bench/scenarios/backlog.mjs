@@ -8,60 +8,28 @@
  * to a table that has been around).
  */
 import { withClient } from '../lib/db.mjs';
+import { insertJobsPg } from '../lib/job-sql.mjs';
 import { pick, round, runThroughput } from '../lib/measure.mjs';
 import { fmt, printTable } from '../lib/report.mjs';
 import { freshStore, OURS, SYSTEMS } from '../lib/systems.mjs';
 
 const DAY = 86_400_000;
 
-/** Per system: one statement inserting the backlog rows `$1..$2` (of `$3`), and the table to vacuum. */
-const BACKLOG_SQL = {
-  // Valid rows as the scheduler writes them: UUIDv7 ids (time-ordered, older than any new one), the
-  // registered command name, the JSON payload of the command's fields, due one day from now and
-  // then one every 2 s.
-  'ours-pg': {
-    table: 'scheduled_commands',
-    insert: `WITH base AS (SELECT FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint AS ms)
-      INSERT INTO scheduled_commands (id, command_type, payload, status, scheduled_for, priority,
-        retry_count, max_retries, attempts, created_at)
-      SELECT substr(x.h, 1, 8) || '-' || substr(x.h, 9, 4) || '-7' || substr(x.r, 1, 3) || '-'
-               || substr('89ab', (1 + g.i % 4)::int, 1) || substr(x.r, 4, 3) || '-' || substr(x.r, 7, 12),
-             'bench-noop', '{"seq":' || (10000000 + g.i) || '}', 'pending',
-             base.ms + ${DAY} + g.i * 2000, 0, 0, 3, 0, base.ms
-      FROM base, generate_series($1::bigint, $2::bigint) AS g(i),
-        LATERAL (SELECT lpad(to_hex(base.ms - $3::bigint + g.i), 12, '0') AS h,
-                        md5(g.i::text || random()::text) AS r) x`,
-  },
-  // What pg-boss's insert() writes for a job with a start time; the other columns take their defaults.
-  pgboss: {
-    table: 'pgboss.job',
-    insert: `INSERT INTO pgboss.job (name, data, start_after, keep_until)
-      SELECT 'bench-noop', jsonb_build_object('seq', 10000000 + g.i), t.at, t.at + interval '14 days'
-      FROM generate_series($1::bigint, $2::bigint) AS g(i),
-        LATERAL (SELECT now() + interval '1 day' + g.i * interval '2 seconds' AS at) t
-      WHERE $3::bigint > 0`,
-  },
-  // Through graphile-worker's own SQL API.
-  'graphile-batched': {
-    table: 'graphile_worker._private_jobs',
-    insert: `SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
-        SELECT ROW('bench_noop', json_build_object('seq', 10000000 + g.i), NULL,
-                   now() + interval '1 day' + g.i * interval '2 seconds', NULL, NULL, NULL, NULL)::graphile_worker.job_spec
-        FROM generate_series($1::bigint, $2::bigint) AS g(i) WHERE $3::bigint > 0))`,
-  },
-};
-
-/** Inserts `count` jobs due in the future into `system`'s table, then `VACUUM ANALYZE`s it. */
+/**
+ * Inserts `count` jobs into `system`'s table, due one day from now and then one every 2 s (ours:
+ * UUIDv7 ids older than any new one), then `VACUUM ANALYZE`s it.
+ */
 export async function insertBacklog(system, url, count) {
-  const { insert, table } = BACKLOG_SQL[system.id];
   return withClient(url, async (c) => {
     const t0 = performance.now();
-    const chunk = 250_000;
-    for (let from = 0; from < count; from += chunk) {
-      await c.query(insert, [from + 1, Math.min(count, from + chunk), count]);
-    }
+    await insertJobsPg(c, system, {
+      count,
+      firstDueMs: DAY,
+      spacingMs: 2_000,
+      startSeq: 10_000_000,
+    });
     const insertMs = performance.now() - t0;
-    await c.query(`VACUUM (ANALYZE) ${table}`);
+    await c.query(`VACUUM (ANALYZE) ${system.table}`);
     const { rows } = await c.query(
       `SELECT pg_size_pretty(pg_database_size(current_database())) AS size`,
     );
@@ -109,11 +77,11 @@ async function compare(system, ctx, { backlogRows, count, runs }) {
       process.stderr.write(
         `  backlog: ${system.label}: run ${i + 1}/${runs}, ${fmt(count)} jobs, empty table then backlog\n`,
       );
-      emptyRuns.push(await runThroughput(system, empty, { count, workerEnv }));
-      fullRuns.push(await runThroughput(system, full, { count, workerEnv }));
+      emptyRuns.push(await runThroughput(system, empty, { count, workerEnv, warm: true }));
+      fullRuns.push(await runThroughput(system, full, { count, workerEnv, warm: true }));
     }
-    const e = pick(emptyRuns);
-    const f = pick(fullRuns);
+    const e = { ...pick(emptyRuns), warm: pick(emptyRuns.map((r) => r.warm)) };
+    const f = { ...pick(fullRuns), warm: pick(fullRuns.map((r) => r.warm)) };
     let claimSql;
     let plans = null;
     if (system.ours) {
@@ -131,6 +99,7 @@ async function compare(system, ctx, { backlogRows, count, runs }) {
       empty: e,
       backlog: f,
       slowdown: round(1 - f.median.perSecond / e.median.perSecond, 4),
+      warmSlowdown: round(1 - f.warm.median.perSecond / e.warm.median.perSecond, 4),
       ...(claimSql ? { claimSql, plans } : {}),
     };
   } finally {
@@ -158,6 +127,10 @@ export async function backlog(ctx) {
       { title: 'backlog: jobs/s' },
       { title: 'runs', align: 'left' },
       { title: 'slowdown' },
+      { title: 'warm: empty' },
+      { title: 'warm: backlog' },
+      { title: 'runs: empty; backlog', align: 'left' },
+      { title: 'warm slowdown' },
       { title: 'database with backlog' },
     ],
     rows.map((r) => [
@@ -167,9 +140,14 @@ export async function backlog(ctx) {
       fmt(r.backlog.median.perSecond),
       r.backlog.runs.map((x) => fmt(x.perSecond)).join(', '),
       `${(r.slowdown * 100).toFixed(1)} %`,
+      fmt(r.empty.warm.median.perSecond),
+      fmt(r.backlog.warm.median.perSecond),
+      `${r.empty.warm.runs.map((x) => fmt(x.perSecond)).join(', ')}; ${r.backlog.warm.runs.map((x) => fmt(x.perSecond)).join(', ')}`,
+      `${(r.warmSlowdown * 100).toFixed(1)} %`,
       r.inserted.databaseSize,
     ]),
     [
+      'Each run is a first round on freshly started worker processes and a warm round right after it on the same processes, as in scenario 1. Empty-table and backlog runs alternate.',
       `Backlogs inserted with one INSERT ... SELECT generate_series per 250,000 rows (ours: straight into scheduled_commands; pg-boss: into pgboss.job; graphile-worker: through graphile_worker.add_jobs), then VACUUM ANALYZE; ours took ${fmt(ours.inserted.insertMs / 1000, 1)} s + ${fmt(ours.inserted.vacuumMs / 1000, 1)} s.`,
       ours.plans
         ? `Our claim statement (as the worker sent it):\n\n\`\`\`sql\n${ours.claimSql.trim()}\n\`\`\`\n\nIts plan with ${fmt(count)} commands due and nothing else in the table (EXPLAIN (ANALYZE, BUFFERS), rolled back; $2 = ${OURS.batchSize}):\n\n\`\`\`\n${ours.plans.empty.join('\n')}\n\`\`\`\n\nIts plan with ${fmt(count)} commands due and the ${fmt(backlogRows)}-command backlog:\n\n\`\`\`\n${ours.plans.backlog.join('\n')}\n\`\`\``
