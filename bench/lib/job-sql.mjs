@@ -80,9 +80,10 @@ function uuidv7(ms) {
 
 /**
  * Inserts `count` jobs due now into our SQLite store at `file`, in one write transaction: they
- * appear at once when it commits. Ids are time-ordered as the scheduler's.
+ * appear at once when it commits. Ids are time-ordered as the scheduler's. Returns the first column
+ * of `readSql` as a number, read in the same transaction after the inserts.
  */
-export function insertJobsSqlite(file, { count, startSeq }) {
+export function insertJobsSqlite(file, { count, startSeq, readSql }) {
   const db = new Database(file, { timeout: 5_000 });
   try {
     const insert = db.prepare(
@@ -90,11 +91,12 @@ export function insertJobsSqlite(file, { count, startSeq }) {
          retry_count, max_retries, attempts, created_at)
        VALUES (?, 'bench-noop', ?, 'pending', ?, 0, 0, 3, 0, ?)`,
     );
-    db.transaction(() => {
+    return db.transaction(() => {
       const ms = Date.now();
       for (let i = 0; i < count; i++) {
         insert.run(uuidv7(ms - count + i), `{"seq":${startSeq + i}}`, ms, ms);
       }
+      return Number(Object.values(db.prepare(readSql).get())[0]);
     })();
   } finally {
     db.close();

@@ -179,8 +179,8 @@ export const WARM_GATE_HOLD_MS = 2_500;
 async function warmRound(system, store, workers, count) {
   const pg = system.db === 'postgres';
   const doneSql = system.doneSql;
-  // Read once the jobs are in (graphile-worker's figure counts the rows left), by the connection that
-  // inserted them while the gate is shut.
+  // Read once the jobs are in (some figures count the jobs left), in the transaction that inserted
+  // them, before any worker can see them.
   let target;
   const before = await Promise.all(workers.map((w) => w.request('stats')));
   const handled0 = before.reduce((sum, s) => sum + s.handled, 0);
@@ -212,9 +212,7 @@ async function warmRound(system, store, workers, count) {
     }
   } else {
     workerCpu0 = workers.map((w) => cpuMs(w.proc.pid));
-    // Our figure counts completed rows: the insert leaves it as it is.
-    target = Number(Object.values(await store.query(doneSql))[0]) + count;
-    insertJobsSqlite(store.url, { count, startSeq });
+    target = insertJobsSqlite(store.url, { count, startSeq, readSql: doneSql }) + count;
   }
   const handled = () => workers.reduce((sum, w) => sum + w.stats.handled, 0);
   while (handled() < handled0 + count) await sleep(20);
