@@ -42,11 +42,14 @@ const oursEnv = (db) => ({
  * Ours: minus the number of jobs due now and not finished (the benchmark's jobs have priority 0 and
  * never fail), read through the claim and lease indexes, so that a poll costs little however many
  * finished or future rows the table holds (counting completed rows would read the whole table: no
- * index holds completed rows but the primary key and the finished index).
+ * index holds completed rows but the primary key and the finished index). `nowMs` must be stable
+ * within a statement (PostgreSQL: `statement_timestamp()`, not the volatile `clock_timestamp()`),
+ * or it cannot bound the index range.
  */
 const oursDoneSql = (nowMs) =>
-  `SELECT -count(*) AS done FROM scheduled_commands
-   WHERE status = 'processing' OR (status = 'pending' AND priority = 0 AND scheduled_for <= ${nowMs})`;
+  `SELECT -((SELECT count(*) FROM scheduled_commands WHERE status = 'processing')
+    + (SELECT count(*) FROM scheduled_commands
+       WHERE status = 'pending' AND priority = 0 AND scheduled_for <= ${nowMs})) AS done`;
 
 /** Every system, by id. */
 export const SYSTEMS = {
@@ -59,7 +62,7 @@ export const SYSTEMS = {
     script: 'worker.mjs',
     env: oursEnv('postgres'),
     table: 'scheduled_commands',
-    doneSql: oursDoneSql(`FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint`),
+    doneSql: oursDoneSql(`FLOOR(EXTRACT(EPOCH FROM statement_timestamp()) * 1000)::bigint`),
   },
   'ours-sqlite': {
     id: 'ours-sqlite',
