@@ -12,7 +12,7 @@ import {
   TypeOrmScheduledCommandStore,
 } from 'nestjs-scheduled-commands';
 import { DataSource } from 'typeorm';
-import { ManualClock } from 'nestjs-scheduled-commands/testing';
+import { ManualClock, newCommand } from 'nestjs-scheduled-commands/testing';
 import { Test } from '@nestjs/testing';
 import { CqrsModule, Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { createTestApp, tempDatabase, until, type TestApp } from './support/app.js';
@@ -140,6 +140,72 @@ describe('application lifecycle', () => {
       attempts: 0,
       lockedBy: null,
     });
+  });
+
+  it('works through a backlog from where its last full claim started, then claims from the start before going idle', async () => {
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
+    const store = new InMemoryScheduledCommandStore(clock);
+    const at = (seconds: number) => new Date(clock.now().getTime() + seconds * 1000);
+    const late = newCommand({
+      commandType: 'label',
+      payload: JSON.stringify({ label: 'late' }),
+      scheduledFor: at(-3600),
+    });
+    const claims: { from: number | null; ids: string[] }[] = [];
+    let recording = false;
+    const claim = store.claim.bind(store);
+    store.claim = async (request) => {
+      const claimed = await claim(request);
+      if (!recording) return claimed;
+      claims.push({
+        from: request.scheduledFrom ? request.scheduledFrom.getTime() : null,
+        ids: claimed.map((e) => e.id),
+      });
+      // Right after the first full batch, an entry due long before it turns up without a wake-up
+      // (as one released by another instance would): the claims that follow start after it.
+      if (claims.length === 1) await store.schedule(late);
+      return claimed;
+    };
+    const t = await createTestApp({
+      options: { store, clock, pollingInterval: 600_000, batchSize: 2, concurrency: 2 },
+      providers: allHandlers,
+    });
+    apps.push(t);
+    await t.poller.tick(); // the start-up pass, on the empty store, is over
+    recording = true;
+    const ids = await t.scheduler.scheduleMany(
+      [-60, -50, -40, -30, -20, -10].map((s) => ({
+        command: new LabelCommand(`s${s}`),
+        options: { scheduledFor: at(s) },
+      })),
+    );
+
+    // No polling pass runs (the interval is 10 minutes): the claims alone get through all of it.
+    await until(async () => (await t.scheduler.getStatus(late.id))?.status === 'completed');
+    for (const id of ids) expect((await t.entry(id)).status).toBe('completed');
+    expect(claims[0]).toEqual({ from: null, ids: ids.slice(0, 2) });
+    // The next claim starts at the earliest due time of the full batch before it, and passes over
+    // the late entry, as every claim does while the backlog lasts.
+    expect(claims[1].from).toBe(at(-60).getTime());
+    expect(claims[1].ids[0]).toBe(ids[2]);
+    const takesLate = claims.findIndex((c) => c.ids.includes(late.id));
+    expect(claims.slice(1, takesLate).every((c) => c.from !== null)).toBe(true);
+    // Then a claim comes back short and the worker claims once more from the start: it gets the late one.
+    expect(claims[takesLate].from).toBeNull();
+    expect(claims[takesLate - 1]).toMatchObject({ ids: [] });
+    expect(t.app.get(Journal).names().slice(0, 6)).toEqual([
+      's-60',
+      's-50',
+      's-40',
+      's-30',
+      's-20',
+      's-10',
+    ]);
+
+    // A polling pass claims from the start whatever the last claim was.
+    const before = claims.length;
+    await t.runDue();
+    expect(claims.slice(before).every((c) => c.from === null)).toBe(true);
   });
 
   it('never runs two ticks at once and survives a store that throws', async () => {

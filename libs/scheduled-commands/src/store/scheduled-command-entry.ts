@@ -131,6 +131,15 @@ export interface ClaimRequest {
   readonly limit: number;
   /** Lease length in milliseconds from the store's now. */
   readonly leaseMs: number;
+  /**
+   * A hint, which a store may ignore: due entries scheduled before this time may be left out of this
+   * claim. The worker passes it while it works through a backlog (the previous claim came back full):
+   * the earliest `scheduledFor` of that claim, so that the next one starts where it ended instead of
+   * walking again over what was claimed since (on PostgreSQL, the claim index keeps an entry for every
+   * claimed row until the table is vacuumed). It claims without it on every polling pass, which picks
+   * up any entry that became due with an earlier time meanwhile.
+   */
+  readonly scheduledFrom?: Date | null;
 }
 
 /** A finished run to write back with `ScheduledCommandStore.complete()`. */

@@ -89,6 +89,12 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   private wakeRequested = false;
   /** Smallest claim worth a statement while there is a backlog. */
   private readonly claimLowWater: number;
+  /**
+   * While there is a backlog: the earliest due time of the last full claim, passed to the next claims
+   * as their `scheduledFrom` hint so that they start where it ended. Cleared by a claim that comes back
+   * short (which then claims again without it) and by every polling pass.
+   */
+  private claimFrom: number | null = null;
   private ticking: Promise<void> | undefined;
   private nextTick: Promise<void> | undefined;
   private flushing: Promise<void> | undefined;
@@ -289,6 +295,10 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private onScheduled(scheduledFor: Date | null, delay: number | null): void {
+    // Due before where the backlog claims start: the next claim must not skip it.
+    if (scheduledFor && this.claimFrom !== null && scheduledFor.getTime() < this.claimFrom) {
+      this.claimFrom = null;
+    }
     const dueIn = scheduledFor ? scheduledFor.getTime() - this.clock.now().getTime() : (delay ?? 0);
     if (dueIn <= 0) this.wake();
     else this.armDueTimer(dueIn);
@@ -303,6 +313,9 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
         (error as Error).stack,
       );
     }
+    // Every pass claims from the start: entries that became due with an earlier time while the worker
+    // was working through a backlog (released, taken over, rescheduled into the past) wait no longer.
+    this.claimFrom = null;
     this.wake();
     await Promise.allSettled([...this.claims]);
   }
@@ -364,11 +377,13 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   /** One claim of up to `limit` commands (slots already reserved); starts each one at once. */
   private async claimBatch(limit: number): Promise<void> {
     let claimed: ScheduledCommandEntry[];
+    const from = this.claimFrom;
     try {
       claimed = await this.store.claim({
         workerId: this.options.workerId,
         limit,
         leaseMs: this.options.leaseDuration,
+        scheduledFrom: from === null ? null : new Date(from),
       });
     } catch (error) {
       this.claimsInFlight--;
@@ -387,6 +402,16 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     this.errorBackoff = 0;
     for (const entry of claimed) this.start(entry);
     this.backlog = claimed.length === limit;
+    if (this.backlog) {
+      let earliest = Infinity;
+      for (const entry of claimed) earliest = Math.min(earliest, entry.scheduledFor.getTime());
+      this.claimFrom = earliest;
+    } else if (this.claimFrom !== null || from !== null) {
+      // Short of a full batch: claim once more from the start before going idle, for any entry due
+      // before where this claim started.
+      this.claimFrom = null;
+      if (from !== null) this.wakeRequested = true;
+    }
     if (this.backlog || this.wakeRequested) {
       this.wakeRequested = false;
       this.wake();

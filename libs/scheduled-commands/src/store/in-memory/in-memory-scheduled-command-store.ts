@@ -86,8 +86,9 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
 
   override async claim(request: ClaimRequest): Promise<ScheduledCommandEntry[]> {
     const now = this.nowMs();
+    const from = request.scheduledFrom?.getTime() ?? -Infinity;
     const due = [...this.rows.values()]
-      .filter((row) => this.isClaimable(row, now))
+      .filter((row) => this.isClaimable(row, now) && row.scheduledFor.getTime() >= from)
       .sort(claimOrder)
       .slice(0, Math.max(0, request.limit));
     return due.map((row) => {

@@ -106,6 +106,29 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
       );
     });
 
+    it('leaves due commands scheduled before the scheduledFrom hint out of a claim', async () => {
+      await dataSource.query('TRUNCATE scheduled_commands');
+      const now = Date.now();
+      const [a, b, c] = [3, 2, 1].map((minutes) =>
+        newCommand({ scheduledFor: new Date(now - minutes * 60_000) }),
+      );
+      await store.scheduleMany([a, b, c]);
+      const hinted = await store.claim({
+        workerId: 'w',
+        limit: 10,
+        leaseMs: HOUR,
+        scheduledFrom: b.scheduledFor,
+      });
+      expect(hinted.map((e) => e.id)).toEqual([b.id, c.id]);
+      const rest = await store.claim({
+        workerId: 'w',
+        limit: 10,
+        leaseMs: HOUR,
+        scheduledFrom: null,
+      });
+      expect(rest.map((e) => e.id)).toEqual([a.id]);
+    });
+
     it('converts bigint columns (strings from pg) to Dates and counts to numbers', async () => {
       const scheduledFor = new Date('2031-05-06T07:08:09.123Z');
       const command = newCommand({ scheduledFor, expiresAfter: 1, metadata: { k: 'v' } });
@@ -402,7 +425,9 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
       try {
         expect(await store.extendLeases(leases.slice(0, 100), HOUR)).toHaveLength(100);
         expect(
-          await store.complete(leases.slice(0, 100).map((lease) => ({ lease, resultPayload: '1' }))),
+          await store.complete(
+            leases.slice(0, 100).map((lease) => ({ lease, resultPayload: '1' })),
+          ),
         ).toHaveLength(100);
       } finally {
         dataSource.logger.logQuery = logQuery;
@@ -465,13 +490,17 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
           'explain',
           limit,
           HOUR,
+          Number.MIN_SAFE_INTEGER,
         ]);
         let explained = { sql, params };
         if (generic) {
           await runner.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
           await runner.query(`PREPARE sc_explain_claim AS ${sql}`);
           // EXECUTE takes no bind parameters: the values are literals.
-          explained = { sql: `EXECUTE sc_explain_claim('explain', ${limit}, ${HOUR})`, params: [] };
+          explained = {
+            sql: `EXECUTE sc_explain_claim('explain', ${limit}, ${HOUR}, ${Number.MIN_SAFE_INTEGER})`,
+            params: [],
+          };
         }
         const rows: { 'QUERY PLAN': string }[] = await runner.query(
           `EXPLAIN (ANALYZE, COSTS OFF) ${explained.sql}`,

@@ -88,6 +88,8 @@ const MAX_SCHEDULE_ROUNDS = 10;
 /** Attempts of a requeue that lost a race for an idempotency key against a concurrent insert. */
 const MAX_REQUEUE_ATTEMPTS = 3;
 const DEFAULT_PURGE_LIMIT = 1000;
+/** The claim's `scheduledFrom` when there is none: before every epoch-millisecond time. */
+const NO_LOWER_BOUND = Number.MIN_SAFE_INTEGER;
 const LIVE = `'pending', 'processing'`;
 
 const COLUMNS = [
@@ -334,9 +336,15 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const limit = Math.floor(request.limit);
     if (!(limit > 0)) return [];
     await this.prepare();
+    const from = request.scheduledFrom?.getTime();
     const rows = await this.rows(
       this.claimStatement,
-      [request.workerId, limit, wholeMs(request.leaseMs)],
+      [
+        request.workerId,
+        limit,
+        wholeMs(request.leaseMs),
+        from !== undefined && Number.isFinite(from) ? from : NO_LOWER_BOUND,
+      ],
       true,
     );
     return rows.map(toEntry).sort(claimOrder);

@@ -43,8 +43,9 @@ export interface SqlDialect {
   idInBatch(batch: string): string;
 
   /**
-   * The claim statement: parameters `$1` worker id, `$2` limit, `$3` lease in milliseconds.
-   * Returns the claimed rows with the columns in `returning`.
+   * The claim statement: parameters `$1` worker id, `$2` limit, `$3` lease in milliseconds, `$4`
+   * the `scheduledFrom` hint in epoch milliseconds (the smallest bigint without one; a dialect may
+   * ignore it). Returns the claimed rows with the columns in `returning`.
    */
   claimSql(table: string, returning: string): string;
 

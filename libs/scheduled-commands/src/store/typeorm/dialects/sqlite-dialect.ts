@@ -70,6 +70,7 @@ export class SqliteDialect implements SqlDialect {
    * due row of the current priority after the last one taken, or else the next lower priority. Each
    * step is one index probe and the walk stops once `limit` rows are taken, so its cost depends on
    * the batch size and the number of priorities, not on how many rows are pending (due or not).
+   * The `scheduledFrom` hint (`$4`) is not used: SQLite removes a claimed row's index entry at once.
    */
   claimSql(table: string, returning: string): string {
     const claimIndex = this.indexHint(CLAIM_INDEX);
