@@ -66,7 +66,7 @@ async function explainClaim(store, claimSql, due) {
 }
 
 /** Empty table against backlog for one system: alternated runs (drift hits both sides alike). */
-async function compare(system, ctx, { backlogRows, count, runs }) {
+async function compare(system, ctx, { backlogRows, count, runs, warm }) {
   const workerEnv = system.ours ? { BENCH_CAPTURE_CLAIM: '1' } : {};
   const empty = await freshStore(system, ctx.serverUrl, 'backlog_empty');
   const full = await freshStore(system, ctx.serverUrl, 'backlog_full');
@@ -79,11 +79,11 @@ async function compare(system, ctx, { backlogRows, count, runs }) {
       process.stderr.write(
         `  backlog: ${system.label}: run ${i + 1}/${runs}, ${fmt(count)} jobs, empty table then backlog\n`,
       );
-      emptyRuns.push(await runThroughput(system, empty, { count, workerEnv, warm: true }));
-      fullRuns.push(await runThroughput(system, full, { count, workerEnv, warm: true }));
+      emptyRuns.push(await runThroughput(system, empty, { count, workerEnv, warm }));
+      fullRuns.push(await runThroughput(system, full, { count, workerEnv, warm }));
     }
-    const e = { ...pick(emptyRuns), warm: pick(emptyRuns.map((r) => r.warm)) };
-    const f = { ...pick(fullRuns), warm: pick(fullRuns.map((r) => r.warm)) };
+    const e = { ...pick(emptyRuns), ...(warm ? { warm: pick(emptyRuns.map((r) => r.warm)) } : {}) };
+    const f = { ...pick(fullRuns), ...(warm ? { warm: pick(fullRuns.map((r) => r.warm)) } : {}) };
     let claimSql;
     let plans = null;
     if (system.ours) {
@@ -101,7 +101,9 @@ async function compare(system, ctx, { backlogRows, count, runs }) {
       empty: e,
       backlog: f,
       slowdown: round(1 - f.median.perSecond / e.median.perSecond, 4),
-      warmSlowdown: round(1 - f.warm.median.perSecond / e.warm.median.perSecond, 4),
+      ...(warm
+        ? { warmSlowdown: round(1 - f.warm.median.perSecond / e.warm.median.perSecond, 4) }
+        : {}),
       ...(claimSql ? { claimSql, plans } : {}),
     };
   } finally {
@@ -115,10 +117,29 @@ export async function backlog(ctx) {
   const backlogRows = ctx.quick ? 200_000 : 1_000_000;
   const count = ctx.quick ? 10_000 : 20_000;
   const runs = ctx.quick ? 2 : 3;
+  // The warm rounds only in the full run: they would take --quick past two minutes.
+  const warm = !ctx.quick;
   const rows = [];
   for (const id of ['ours-pg', 'pgboss', 'graphile-batched']) {
-    rows.push(await compare(SYSTEMS[id], ctx, { backlogRows, count, runs }));
+    rows.push(await compare(SYSTEMS[id], ctx, { backlogRows, count, runs, warm }));
   }
+  const warmColumns = warm
+    ? [
+        { title: 'warm: empty' },
+        { title: 'warm: backlog' },
+        { title: 'runs: empty; backlog', align: 'left' },
+        { title: 'warm slowdown' },
+      ]
+    : [];
+  const warmCells = (r) =>
+    warm
+      ? [
+          fmt(r.empty.warm.median.perSecond),
+          fmt(r.backlog.warm.median.perSecond),
+          `${r.empty.warm.runs.map((x) => fmt(x.perSecond)).join(', ')}; ${r.backlog.warm.runs.map((x) => fmt(x.perSecond)).join(', ')}`,
+          `${(r.warmSlowdown * 100).toFixed(1)} %`,
+        ]
+      : [];
   const ours = rows[0];
   const table = printTable(
     `4. Backlog: throughput with ${fmt(backlogRows)} future jobs in the table against an empty table (${fmt(count)} jobs due now, 1 worker process, median of ${runs})`,
@@ -129,10 +150,7 @@ export async function backlog(ctx) {
       { title: 'backlog: jobs/s' },
       { title: 'runs', align: 'left' },
       { title: 'slowdown' },
-      { title: 'warm: empty' },
-      { title: 'warm: backlog' },
-      { title: 'runs: empty; backlog', align: 'left' },
-      { title: 'warm slowdown' },
+      ...warmColumns,
       { title: 'database with backlog' },
     ],
     rows.map((r) => [
@@ -142,14 +160,13 @@ export async function backlog(ctx) {
       fmt(r.backlog.median.perSecond),
       r.backlog.runs.map((x) => fmt(x.perSecond)).join(', '),
       `${(r.slowdown * 100).toFixed(1)} %`,
-      fmt(r.empty.warm.median.perSecond),
-      fmt(r.backlog.warm.median.perSecond),
-      `${r.empty.warm.runs.map((x) => fmt(x.perSecond)).join(', ')}; ${r.backlog.warm.runs.map((x) => fmt(x.perSecond)).join(', ')}`,
-      `${(r.warmSlowdown * 100).toFixed(1)} %`,
+      ...warmCells(r),
       r.inserted.databaseSize,
     ]),
     [
-      'Each run is a first round on freshly started worker processes and a warm round right after it on the same processes, as in scenario 1. Empty-table and backlog runs alternate.',
+      warm
+        ? 'Each run is a first round on freshly started worker processes and a warm round right after it on the same processes, as in scenario 1. Empty-table and backlog runs alternate.'
+        : 'Each run is a first round on freshly started worker processes (no warm round in --quick). Empty-table and backlog runs alternate.',
       `Backlogs inserted with one INSERT ... SELECT generate_series per 250,000 rows (ours: straight into scheduled_commands; pg-boss: into pgboss.job; graphile-worker: through graphile_worker.add_jobs), then VACUUM ANALYZE; ours took ${fmt(ours.inserted.insertMs / 1000, 1)} s + ${fmt(ours.inserted.vacuumMs / 1000, 1)} s.`,
       ours.plans
         ? `Our claim statement (as the worker sent it):\n\n\`\`\`sql\n${ours.claimSql.trim()}\n\`\`\`\n\nIts plan with ${fmt(count)} commands due and nothing else in the table (EXPLAIN (ANALYZE, BUFFERS), rolled back; $2 = ${OURS.batchSize}):\n\n\`\`\`\n${ours.plans.empty.join('\n')}\n\`\`\`\n\nIts plan with ${fmt(count)} commands due and the ${fmt(backlogRows)}-command backlog:\n\n\`\`\`\n${ours.plans.backlog.join('\n')}\n\`\`\``
