@@ -208,6 +208,40 @@ describe('application lifecycle', () => {
     expect(claims.slice(before).every((c) => c.from === null)).toBe(true);
   });
 
+  it('starts due commands in a polling pass before its maintenance (a long purge) is over', async () => {
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
+    const store = new InMemoryScheduledCommandStore(clock);
+    let purgeGate: Promise<void> | undefined;
+    let openPurge = () => {};
+    const purge = store.purge.bind(store);
+    store.purge = async (request) => {
+      await purgeGate;
+      return purge(request);
+    };
+    const t = await createTestApp({
+      options: { store, clock, pollingInterval: 600_000, maintenanceInterval: 1_000 },
+      providers: allHandlers,
+    });
+    apps.push(t);
+    await t.poller.tick(); // the start-up pass and its purge are over
+    purgeGate = new Promise<void>((resolve) => (openPurge = resolve));
+    clock.advance(5_000); // the next pass purges again
+    // Due, but no wake-up: only a polling pass finds it.
+    const command = newCommand({ commandType: 'label', payload: JSON.stringify({ label: 'due' }) });
+    await store.schedule(command);
+    const pass = t.poller.tick();
+    try {
+      await until(
+        async () => (await t.scheduler.getStatus(command.id))?.status === 'completed',
+        3_000,
+      );
+    } finally {
+      openPurge();
+    }
+    await pass;
+    expect(t.app.get(Journal).names()).toEqual(['due']);
+  });
+
   it('never runs two ticks at once and survives a store that throws', async () => {
     const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
     const store = new InMemoryScheduledCommandStore(clock);

@@ -170,8 +170,8 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Runs one full pass: takes over commands whose lease ran out, expires overdue ones, purges old
-   * finished entries when due, and claims and starts due commands. Resolves when the pass (not the
+   * Runs one full pass: claims and starts due commands, takes over commands whose lease ran out,
+   * expires overdue ones, purges old finished entries when due, and claims again. Resolves when the pass (not the
    * commands it started) is done. Passes never overlap: while one is under way, the next is queued
    * (at most one; later callers share it), so a pass always starts after the call.
    * Tests and tools can call it to drive the worker without waiting for the interval.
@@ -305,6 +305,12 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async runTick(): Promise<void> {
+    // Every pass claims from the start: entries that became due with an earlier time while the worker
+    // was working through a backlog (released, taken over, rescheduled into the past) wait no longer.
+    // It claims before its maintenance, which must not hold due commands back (the first pass after
+    // start-up may have a lot to purge), and again after it, for the commands it took over.
+    this.claimFrom = null;
+    this.wake();
     try {
       await this.maintain();
     } catch (error) {
@@ -313,9 +319,6 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
         (error as Error).stack,
       );
     }
-    // Every pass claims from the start: entries that became due with an earlier time while the worker
-    // was working through a backlog (released, taken over, rescheduled into the past) wait no longer.
-    this.claimFrom = null;
     this.wake();
     await Promise.allSettled([...this.claims]);
   }
