@@ -171,9 +171,9 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Runs one full pass: claims and starts due commands, takes over commands whose lease ran out,
-   * expires overdue ones, purges old finished entries when due, and claims again. Resolves when the pass (not the
-   * commands it started) is done. Passes never overlap: while one is under way, the next is queued
-   * (at most one; later callers share it), so a pass always starts after the call.
+   * expires overdue ones, purges old finished entries when due, and claims again. Resolves when the
+   * pass (not the commands it started) is done. Passes never overlap: while one is under way, the
+   * next is queued (at most one; later callers share it), so a pass always starts after the call.
    * Tests and tools can call it to drive the worker without waiting for the interval.
    */
   tick(): Promise<void> {
