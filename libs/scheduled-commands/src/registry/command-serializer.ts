@@ -110,7 +110,7 @@ function decodeFields(
   define: (name: string, value: unknown) => void,
 ): void {
   for (const key of keys) {
-    const name = key.charCodeAt(0) === 36 /* $ */ && key.startsWith('$$') ? key.slice(1) : key;
+    const name = key.startsWith('$$') ? key.slice(1) : key;
     if (FORBIDDEN_KEYS.has(name)) continue;
     define(name, decodeValue(stored[key]));
   }

@@ -151,6 +151,18 @@ const LEASE_COLUMNS: readonly JsonColumn[] = [
   { name: 'v_attempt', type: 'integer' },
 ];
 
+const COMPLETION_COLUMNS: readonly JsonColumn[] = [
+  ...LEASE_COLUMNS,
+  { name: 'v_result', type: 'text' },
+];
+
+/** The JSON object of a lease in a batch parameter (see {@link LEASE_COLUMNS}). */
+const leaseRow = (lease: Lease): Record<string, unknown> => ({
+  v_id: lease.id,
+  v_worker: lease.workerId,
+  v_attempt: lease.attempt,
+});
+
 const NEW_COMMAND_COLUMNS: readonly JsonColumn[] = [
   { name: 'v_id', type: 'text' },
   { name: 'v_command_type', type: 'text' },
@@ -351,29 +363,15 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   }
 
   override async complete(completions: readonly Completion[]): Promise<string[]> {
-    const written: string[] = [];
-    for (const batch of chunks(completions, BATCH_SIZE)) {
-      await this.prepare();
-      const json = JSON.stringify(
-        batch.map(({ lease, resultPayload }) => ({
-          v_id: lease.id,
-          v_worker: lease.workerId,
-          v_attempt: lease.attempt,
-          v_result: resultPayload,
-        })),
-      );
-      const rows = await this.rows(
-        this.leaseUpdateSql(
-          [...LEASE_COLUMNS, { name: 'v_result', type: 'text' }],
-          `status = 'completed', completed_at = $now, result_payload = v_result,
-            locked_by = NULL, locked_until = NULL`,
-        ),
-        [json],
-        true,
-      );
-      for (const row of rows) written.push(String(row.id));
-    }
-    return written;
+    return this.updateLeases(
+      completions,
+      ({ lease, resultPayload }) => ({ ...leaseRow(lease), v_result: resultPayload }),
+      COMPLETION_COLUMNS,
+      `status = 'completed', completed_at = $now, result_payload = v_result,
+        locked_by = NULL, locked_until = NULL`,
+      [],
+      false,
+    );
   }
 
   override async retry(
@@ -412,6 +410,8 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   override async release(leases: readonly Lease[]): Promise<string[]> {
     return this.updateLeases(
       leases,
+      leaseRow,
+      LEASE_COLUMNS,
       `status = 'pending', attempts = attempts - 1, started_at = NULL, locked_by = NULL, locked_until = NULL`,
       [],
       // Released commands are due again: let the other instances take them.
@@ -420,7 +420,14 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   }
 
   override async extendLeases(leases: readonly Lease[], leaseMs: number): Promise<string[]> {
-    return this.updateLeases(leases, `locked_until = $now + $2`, [wholeMs(leaseMs)], false);
+    return this.updateLeases(
+      leases,
+      leaseRow,
+      LEASE_COLUMNS,
+      `locked_until = $now + $2`,
+      [wholeMs(leaseMs)],
+      false,
+    );
   }
 
   override async recoverExpiredLeases(limit: number): Promise<LeaseRecovery> {
@@ -801,30 +808,28 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     }
   }
 
-  /** A batch update of rows held under the given leases; returns the ids updated. */
-  private async updateLeases(
-    leases: readonly Lease[],
+  /**
+   * A batch update of rows held under the leases of `items` (`row` gives each one's JSON object, with
+   * `columns`); returns the ids updated.
+   */
+  private async updateLeases<T>(
+    items: readonly T[],
+    row: (item: T) => Record<string, unknown>,
+    columns: readonly JsonColumn[],
     assignments: string,
     extraParams: readonly unknown[],
     notify: boolean,
   ): Promise<string[]> {
     const done: string[] = [];
-    for (const batch of chunks(leases, BATCH_SIZE)) {
+    for (const batch of chunks(items, BATCH_SIZE)) {
       await this.prepare();
-      const json = JSON.stringify(
-        batch.map((lease) => ({
-          v_id: lease.id,
-          v_worker: lease.workerId,
-          v_attempt: lease.attempt,
-        })),
-      );
-      const sql = this.leaseUpdateSql(LEASE_COLUMNS, assignments);
+      const sql = this.leaseUpdateSql(columns, assignments);
       const rows = await this.rows(
         notify ? this.dialect.notifying(sql) : sql,
-        [json, ...extraParams],
+        [JSON.stringify(batch.map(row)), ...extraParams],
         true,
       );
-      for (const row of rows) done.push(String(row.id));
+      for (const updated of rows) done.push(String(updated.id));
     }
     return done;
   }
