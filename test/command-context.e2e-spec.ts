@@ -113,7 +113,23 @@ class WaitForAbortHandler implements ICommandHandler<WaitForAbortCommand> {
   }
 }
 
-const providers = [Probes, DeepService, ProbeHandler, WaitForAbortHandler];
+/** A handler that is not `async`: it returns its result as a plain value, not a promise. */
+@ScheduledCommand('context-sync')
+class SyncCommand extends Command<string> {
+  constructor(readonly label: string) {
+    super();
+  }
+}
+
+@CommandHandler(SyncCommand)
+class SyncHandler implements ICommandHandler<SyncCommand, string> {
+  execute(command: SyncCommand): Promise<string> {
+    // Typed as a promise, as ICommandHandler wants; plain JavaScript handlers often return a value.
+    return `${command.label}:${getScheduledCommandContext(command)?.attempt}` as unknown as Promise<string>;
+  }
+}
+
+const providers = [Probes, DeepService, ProbeHandler, WaitForAbortHandler, SyncHandler];
 
 describe('getScheduledCommandContext', () => {
   let t: TestApp | undefined;
@@ -201,6 +217,19 @@ describe('getScheduledCommandContext', () => {
       const entry = await app.entry(id);
       expect(entry.status).toBe('failed');
       expect(entry.errorMessage).toMatch(/commandTimeout \(100 ms\)/);
+    });
+
+    it('completes a handler that returns a plain value, with and without commandTimeout', async () => {
+      for (const commandTimeout of [0, 5_000]) {
+        const app = await start({ commandTimeout });
+        const id = await app.scheduler.schedule(new SyncCommand(`t${commandTimeout}`));
+        await app.runDue();
+        const entry = await app.entry(id);
+        expect(entry.status).toBe('completed');
+        expect(await app.scheduler.getResult(id)).toBe(`t${commandTimeout}:1`);
+        await app.close();
+        t = undefined;
+      }
     });
   });
 

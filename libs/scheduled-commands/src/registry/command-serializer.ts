@@ -95,25 +95,19 @@ function decodeValue(value: unknown): unknown {
     return date;
   }
   const out: Record<string, unknown> = {};
-  decodeFields(value as Record<string, unknown>, keys, (name, field) => {
+  for (const key of keys) {
+    const name = fieldName(key);
     // A plain assignment creates an own data property: the only inherited setter of a plain object
-    // is `__proto__`, which decodeFields never passes on.
-    out[name] = field;
-  });
+    // is `__proto__`, which fieldName never passes on.
+    if (name !== undefined) out[name] = decodeValue((value as Record<string, unknown>)[key]);
+  }
   return out;
 }
 
-/** Calls `define` with each field of a stored object, names unescaped, values decoded, forbidden keys left out. */
-function decodeFields(
-  stored: Record<string, unknown>,
-  keys: readonly string[],
-  define: (name: string, value: unknown) => void,
-): void {
-  for (const key of keys) {
-    const name = key.startsWith('$$') ? key.slice(1) : key;
-    if (FORBIDDEN_KEYS.has(name)) continue;
-    define(name, decodeValue(stored[key]));
-  }
+/** The field name a stored key stands for (unescaped), or `undefined` for a forbidden one. */
+function fieldName(key: string): string | undefined {
+  const name = key.startsWith('$$') ? key.slice(1) : key;
+  return FORBIDDEN_KEYS.has(name) ? undefined : name;
 }
 
 /**
@@ -164,31 +158,43 @@ export function rebuildCommand<T extends object>(
   type: new (...args: never[]) => T,
   payload: string,
 ): T {
-  const corrupt = (reason: string) =>
-    new CommandDeserializationError(messages.corruptPayload(commandType, reason));
   let stored: unknown;
   try {
     stored = JSON.parse(payload);
   } catch (error) {
-    throw corrupt((error as Error).message);
+    throw corruptPayload(commandType, (error as Error).message);
   }
   if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) {
-    throw corrupt('expected a JSON object');
+    throw corruptPayload(commandType, 'expected a JSON object');
   }
   const instance = Object.create(type.prototype) as T;
+  const fields = stored as Record<string, unknown>;
   try {
     // Straight onto the instance (no intermediate copy), as own data properties: defining rather
     // than assigning never runs a setter or trips a getter-only accessor of the class.
-    decodeFields(stored as Record<string, unknown>, Object.keys(stored), (name, value) =>
-      Object.defineProperty(instance, name, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      }),
-    );
+    for (const key in fields) {
+      if (!Object.hasOwn(fields, key)) continue;
+      const name = fieldName(key);
+      if (name === undefined) continue;
+      FIELD.value = decodeValue(fields[key]);
+      Object.defineProperty(instance, name, FIELD);
+    }
   } catch (error) {
-    throw corrupt((error as Error).message);
+    throw corruptPayload(commandType, (error as Error).message);
+  } finally {
+    FIELD.value = undefined;
   }
   return instance;
+}
+
+/** The descriptor of every rebuilt field (one object, its value set before each define). */
+const FIELD: PropertyDescriptor = {
+  value: undefined,
+  enumerable: true,
+  writable: true,
+  configurable: true,
+};
+
+function corruptPayload(commandType: string, reason: string): CommandDeserializationError {
+  return new CommandDeserializationError(messages.corruptPayload(commandType, reason));
 }

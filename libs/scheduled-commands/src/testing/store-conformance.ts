@@ -1128,6 +1128,23 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(requeued?.completedAt).toBeNull();
       });
 
+      it('hands out, when claimed again, the entry exactly as stored (after a retry, after a requeue)', async () => {
+        const claimed = await createProcessing({ maxRetries: 3, correlationId: 'c-1' });
+        await store.retry(leaseOf(claimed), 'first failure', 0);
+        const retried = await claimOnly(claimed.id, 'worker-b', 12_345);
+        expect(retried.errorMessage).toBe('first failure');
+        expect(retried.lockedBy).toBe('worker-b');
+        expect(await mustGet(claimed.id)).toEqual(retried);
+
+        await store.complete([{ lease: leaseOf(retried), resultPayload: '"done"' }]);
+        await store.requeue(claimed.id, ['completed']);
+        const requeued = await claimOnly(claimed.id, 'worker-c');
+        expect(requeued.resultPayload).toBeNull();
+        expect(requeued.completedAt).toBeNull();
+        expect(requeued.status).toBe('processing');
+        expect(await mustGet(claimed.id)).toEqual(requeued);
+      });
+
       it('makes an expired or cancelled entry runnable again (no expiry)', async () => {
         const expired = await createExpired();
         const requeued = await store.requeue(expired.id, ['expired']);

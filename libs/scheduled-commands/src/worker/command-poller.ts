@@ -435,30 +435,33 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     };
     this.held.set(entry.id, held);
     this.runningCount++;
-    const run = this.runner.run(entry, held.abort).catch((error: Error): RunOutcome => ({
-      kind: 'failed',
-      error: error.message,
-      permanent: false,
-    }));
-    void run.then((outcome) => {
-      held.outcome = outcome;
-      this.runningCount--;
-      if (held.lost) {
-        this.held.delete(entry.id);
-        this.logger.warn(
-          `Command ${entry.id} finished after its lease was lost; its outcome is not written (another worker owns it).`,
-        );
-      } else if (outcome.kind === 'completed') {
-        this.unwritten.push(held);
-        this.scheduleFlush();
-      } else {
-        const write = this.writeFailure(held, outcome).finally(() =>
-          this.failureWrites.delete(write),
-        );
-        this.failureWrites.add(write);
-      }
-      this.wake();
-    });
+    // One reaction for both ends (run() never rejects; a rejection is still an ordinary failure).
+    void this.runner.run(entry, held.abort).then(
+      (outcome) => this.finished(held, outcome),
+      (error: Error) =>
+        this.finished(held, { kind: 'failed', error: error.message, permanent: false }),
+    );
+  }
+
+  /** A run has ended: queue its completion for the next batch write, or write its failure. */
+  private finished(held: HeldCommand, outcome: RunOutcome): void {
+    held.outcome = outcome;
+    this.runningCount--;
+    if (held.lost) {
+      this.held.delete(held.entry.id);
+      this.logger.warn(
+        `Command ${held.entry.id} finished after its lease was lost; its outcome is not written (another worker owns it).`,
+      );
+    } else if (outcome.kind === 'completed') {
+      this.unwritten.push(held);
+      this.scheduleFlush();
+    } else {
+      const write = this.writeFailure(held, outcome).finally(() =>
+        this.failureWrites.delete(write),
+      );
+      this.failureWrites.add(write);
+    }
+    this.wake();
   }
 
   /** Writes a failed attempt: retry with backoff, or dead-letter; retries the write while the store fails. */

@@ -16,7 +16,10 @@ import { rebuildCommand, serializeResult } from '../registry/command-serializer.
 import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.constants.js';
 import { messages } from '../scheduled-commands.messages.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
-import type { ScheduledCommandEntry } from '../store/scheduled-command-entry.js';
+import type {
+  ScheduledCommandEntry,
+  ScheduledCommandMetadata,
+} from '../store/scheduled-command-entry.js';
 import type { LazyAbort } from './lazy-abort.js';
 import {
   attachScheduledCommandContext,
@@ -39,6 +42,49 @@ const errorText = (error: unknown): string => {
     return String(error);
   }
 };
+
+/**
+ * The {@link ScheduledCommandContext} of one run. A class rather than an object literal with a
+ * `signal` getter: V8 builds such a literal on a slow path (about twenty times the cost of a class
+ * instance), and one is made for every run.
+ */
+class RunContext implements ScheduledCommandContext {
+  readonly commandId: string;
+  readonly commandType: string;
+  readonly attempt: number;
+  readonly retryCount: number;
+  readonly maxRetries: number;
+  readonly correlationId: string | null;
+  readonly metadata: ScheduledCommandMetadata | null;
+  readonly #abort: LazyAbort;
+
+  constructor(entry: ScheduledCommandEntry, abort: LazyAbort) {
+    this.commandId = entry.id;
+    this.commandType = entry.commandType;
+    this.attempt = entry.attempts;
+    this.retryCount = entry.retryCount;
+    this.maxRetries = entry.maxRetries;
+    this.correlationId = entry.correlationId;
+    this.metadata = entry.metadata;
+    this.#abort = abort;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+}
+
+/** How a failed send through `CommandBus` ends: a missing handler can never succeed. */
+function failure(commandType: string, error: unknown): RunOutcome {
+  if (error instanceof CommandHandlerNotFoundException) {
+    return {
+      kind: 'failed',
+      error: `No @CommandHandler is registered for "${commandType}" in this application.`,
+      permanent: true,
+    };
+  }
+  return { kind: 'failed', error: errorText(error), permanent: false };
+}
 
 /**
  * Runs one claimed entry: rebuilds the command as its registered class, attaches its
@@ -68,8 +114,12 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
     this.withdrawAsyncContext = undefined;
   }
 
-  /** Runs `entry`; `abort` is fired by the caller on lease loss or shutdown, and here on timeout. */
-  async run(entry: ScheduledCommandEntry, abort: LazyAbort): Promise<RunOutcome> {
+  /**
+   * Runs `entry`; `abort` is fired by the caller on lease loss or shutdown, and here on timeout.
+   * A plain function ending in one `then` rather than an `async` one: it runs for every command,
+   * and this allocates less per run.
+   */
+  run(entry: ScheduledCommandEntry, abort: LazyAbort): Promise<RunOutcome> {
     let command: object;
     try {
       const type = this.registry.resolve(entry.commandType);
@@ -77,45 +127,33 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
         throw new CommandDeserializationError(messages.unknownCommandType(entry.commandType));
       command = rebuildCommand(entry.commandType, type, entry.payload);
     } catch (error) {
-      return { kind: 'failed', error: errorText(error), permanent: true };
+      return Promise.resolve({ kind: 'failed', error: errorText(error), permanent: true });
     }
 
-    let result: unknown;
+    let execution: Promise<unknown>;
     try {
-      const context: ScheduledCommandContext = {
-        commandId: entry.id,
-        commandType: entry.commandType,
-        attempt: entry.attempts,
-        retryCount: entry.retryCount,
-        maxRetries: entry.maxRetries,
-        correlationId: entry.correlationId,
-        metadata: entry.metadata,
-        get signal() {
-          return abort.signal;
-        },
-      };
+      const context = new RunContext(entry, abort);
       attachScheduledCommandContext(command, context);
-      const execution = this.options.asyncContext
-        ? runInScheduledCommandContext(context, () => this.commandBus.execute(command as ICommand))
-        : this.commandBus.execute(command as ICommand);
-      result = await this.withTimeout(execution, abort);
+      // A handler may return a plain value instead of a promise.
+      execution = Promise.resolve(
+        this.options.asyncContext
+          ? runInScheduledCommandContext(context, () =>
+              this.commandBus.execute(command as ICommand),
+            )
+          : this.commandBus.execute(command as ICommand),
+      );
     } catch (error) {
-      if (error instanceof CommandHandlerNotFoundException) {
-        return {
-          kind: 'failed',
-          error: `No @CommandHandler is registered for "${entry.commandType}" in this application.`,
-          permanent: true,
-        };
-      }
-      return { kind: 'failed', error: errorText(error), permanent: false };
+      return Promise.resolve(failure(entry.commandType, error));
     }
+    return this.withTimeout(execution, abort).then(
+      (result) => this.completed(entry.commandType, result),
+      (error: unknown) => failure(entry.commandType, error),
+    );
+  }
 
+  private completed(commandType: string, result: unknown): RunOutcome {
     try {
-      return {
-        kind: 'completed',
-        result,
-        resultPayload: serializeResult(entry.commandType, result),
-      };
+      return { kind: 'completed', result, resultPayload: serializeResult(commandType, result) };
     } catch (error) {
       // The handler did its work; running it again would repeat it. Keep the completion, drop the result.
       if (!(error instanceof CommandSerializationError)) throw error;

@@ -115,8 +115,23 @@ const COLUMNS = [
   'locked_until',
 ] as const;
 const RETURNING = COLUMNS.join(', ');
+/**
+ * What a claim returns: the columns a claim cannot know. A pending row never holds a result or a
+ * completion time (every path back to pending clears them); the claim itself sets the status, the
+ * holder and the lease end (`started_at` + the lease), so those are filled in by {@link toEntry}.
+ * Fewer columns: less for the database to send and for the driver to parse, per claimed row.
+ */
+const CLAIM_RETURNING = COLUMNS.filter(
+  (column) =>
+    !['status', 'completed_at', 'result_payload', 'locked_by', 'locked_until'].includes(column),
+).join(', ');
 
 type Row = Record<string, unknown>;
+
+type TypeParser = (value: string) => unknown;
+interface PgTypes {
+  getTypeParser(oid: number, format?: string): TypeParser;
+}
 
 /** The part of a `pg` client (the driver connection of a PostgreSQL query runner) the store uses. */
 interface PgClient {
@@ -124,7 +139,34 @@ interface PgClient {
     name: string;
     text: string;
     values: unknown[];
+    types?: PgTypes;
   }): Promise<{ rows?: Row[]; rowCount?: number | null }>;
+  getTypeParser?(oid: number, format?: string): TypeParser;
+}
+
+/** PostgreSQL's type id of `bigint`. */
+const INT8_OID = 20;
+const asText: TypeParser = (value) => value;
+/**
+ * Type parsers of the store's prepared statements, per client: the client's own, except that
+ * `bigint` (times, counts) is left as text, which the store converts itself. `pg`'s default checks
+ * every `bigint` value against a regular expression first, several times per claimed row.
+ */
+const storeTypes = new WeakMap<PgClient, PgTypes | undefined>();
+
+function typesOf(client: PgClient): PgTypes | undefined {
+  if (storeTypes.has(client)) return storeTypes.get(client);
+  const types: PgTypes | undefined =
+    typeof client.getTypeParser === 'function'
+      ? {
+          getTypeParser: (oid, format) =>
+            oid === INT8_OID && (format ?? 'text') === 'text'
+              ? asText
+              : client.getTypeParser!(oid, format),
+        }
+      : undefined;
+  storeTypes.set(client, types);
+  return types;
 }
 
 /**
@@ -196,13 +238,23 @@ function parseMetadata(value: unknown): ScheduledCommandMetadata | null {
   }
 }
 
-/** A row of the table as the plain entry the contract hands out. */
-function toEntry(row: Row): ScheduledCommandEntry {
+/** What a claim set on the rows it returns and did not send back (see {@link CLAIM_RETURNING}). */
+interface ClaimedBy {
+  readonly workerId: string;
+  readonly leaseMs: number;
+}
+
+/**
+ * A row of the table as the plain entry the contract hands out; `claimed`: a row returned by the
+ * claim, whose status, lease and cleared fields are filled in here.
+ */
+function toEntry(row: Row, claimed?: ClaimedBy): ScheduledCommandEntry {
+  const startedAt = time(row.started_at);
   return {
     id: String(row.id),
     commandType: String(row.command_type),
     payload: String(row.payload),
-    status: row.status as ScheduledCommandStatus,
+    status: claimed ? ScheduledCommandStatus.Processing : (row.status as ScheduledCommandStatus),
     scheduledFor: new Date(Number(row.scheduled_for)),
     priority: num(row.priority),
     retryCount: num(row.retry_count),
@@ -213,12 +265,15 @@ function toEntry(row: Row): ScheduledCommandEntry {
     metadata: parseMetadata(row.metadata),
     idempotencyKey: text(row.idempotency_key),
     createdAt: new Date(Number(row.created_at)),
-    startedAt: time(row.started_at),
-    completedAt: time(row.completed_at),
+    startedAt,
+    completedAt: claimed ? null : time(row.completed_at),
     errorMessage: text(row.error_message),
-    resultPayload: text(row.result_payload),
-    lockedBy: text(row.locked_by),
-    lockedUntil: time(row.locked_until),
+    resultPayload: claimed ? null : text(row.result_payload),
+    lockedBy: claimed ? claimed.workerId : text(row.locked_by),
+    lockedUntil:
+      claimed && startedAt
+        ? new Date(startedAt.getTime() + claimed.leaseMs)
+        : time(row.locked_until),
   };
 }
 
@@ -349,23 +404,33 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     if (!(limit > 0)) return [];
     await this.prepare();
     const from = request.scheduledFrom?.getTime();
+    const { workerId } = request;
+    const leaseMs = wholeMs(request.leaseMs);
     const rows = await this.rows(
       this.claimStatement,
       [
-        request.workerId,
+        workerId,
         limit,
-        wholeMs(request.leaseMs),
+        leaseMs,
         from !== undefined && Number.isFinite(from) ? from : NO_LOWER_BOUND,
       ],
       true,
     );
-    return rows.map(toEntry).sort(claimOrder);
+    const claimed: ClaimedBy = { workerId, leaseMs };
+    const entries = new Array<ScheduledCommandEntry>(rows.length);
+    for (let i = 0; i < rows.length; i++) entries[i] = toEntry(rows[i], claimed);
+    return entries.sort(claimOrder);
   }
 
   override async complete(completions: readonly Completion[]): Promise<string[]> {
     return this.updateLeases(
       completions,
-      ({ lease, resultPayload }) => ({ ...leaseRow(lease), v_result: resultPayload }),
+      ({ lease, resultPayload }) => ({
+        v_id: lease.id,
+        v_worker: lease.workerId,
+        v_attempt: lease.attempt,
+        v_result: resultPayload,
+      }),
       COMPLETION_COLUMNS,
       `status = 'completed', completed_at = $now, result_payload = v_result,
         locked_by = NULL, locked_until = NULL`,
@@ -457,7 +522,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       [max, before, after],
       true,
     );
-    const entries = rows.map(toEntry).sort(byIdAsc);
+    const entries = rows.map((row) => toEntry(row)).sort(byIdAsc);
     return {
       requeued: entries.filter((e) => e.status === ScheduledCommandStatus.Pending),
       deadLettered: entries.filter((e) => e.status === ScheduledCommandStatus.Failed),
@@ -482,7 +547,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       [max],
       true,
     );
-    return rows.map(toEntry).sort(byTimeThenId((entry) => entry.expiresAt));
+    return rows.map((row) => toEntry(row)).sort(byTimeThenId((entry) => entry.expiresAt));
   }
 
   override async cancel(id: string): Promise<ScheduledCommandEntry | null> {
@@ -585,7 +650,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       LIMIT ${param(page.limit + 1)} OFFSET ${param(page.offset)}`,
       params,
     );
-    const items = rows.slice(0, page.limit).map(toEntry);
+    const items = rows.slice(0, page.limit).map((row) => toEntry(row));
     const hasMore = rows.length > page.limit;
     return { items, nextCursor: hasMore ? encodeCursor(items[items.length - 1].id) : null };
   }
@@ -685,7 +750,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   private prepare(): Promise<void> {
     this.ready ??= (async () => {
       this.table = quoteTableName(this.options.tableName ?? this.entityTablePath());
-      this.claimStatement = this.dialect.claimSql(this.table, RETURNING);
+      this.claimStatement = this.dialect.claimSql(this.table, CLAIM_RETURNING);
       await this.dialect.prepareConnection(this.dataSource);
     })().catch((error: unknown) => {
       // Try again on the next call (the DataSource may not have been initialised yet).
@@ -750,7 +815,12 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const started = Date.now();
     let result: Awaited<ReturnType<PgClient['query']>>;
     try {
-      result = await client.query({ name: statementName(text), text, values });
+      result = await client.query({
+        name: statementName(text),
+        text,
+        values,
+        types: typesOf(client),
+      });
     } catch (error) {
       logger.logQueryError(error as Error, text, values, runner);
       throw new QueryFailedError(text, values, error as Error);
@@ -801,7 +871,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       RETURNING ${RETURNING}`);
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.rows(sql, params)).map(toEntry);
+        return (await this.rows(sql, params)).map((row) => toEntry(row));
       } catch (error) {
         if (!this.dialect.isUniqueViolation(error) || attempt >= MAX_REQUEUE_ATTEMPTS) throw error;
       }
