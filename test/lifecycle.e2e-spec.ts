@@ -208,6 +208,33 @@ describe('application lifecycle', () => {
     expect(claims.slice(before).every((c) => c.from === null)).toBe(true);
   });
 
+  it('with a backlog of short commands, claims whole batches rather than the first slots freed', async () => {
+    const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
+    const store = new InMemoryScheduledCommandStore(clock);
+    const limits: number[] = [];
+    const claim = store.claim.bind(store);
+    store.claim = async (request) => {
+      limits.push(request.limit);
+      return claim(request);
+    };
+    const t = await createTestApp({
+      options: { store, clock, pollingInterval: 600_000, batchSize: 10, concurrency: 10 },
+      providers: allHandlers,
+    });
+    apps.push(t);
+    await t.poller.tick();
+    limits.length = 0;
+    const ids = await t.scheduler.scheduleMany(
+      Array.from({ length: 50 }, (_, i) => ({ command: new LabelCommand(`b${i}`) })),
+    );
+    await until(async () => (await store.countByStatus()).completed === 50);
+    for (const id of ids) expect((await t.entry(id)).status).toBe('completed');
+    // The handlers of a batch finish together; the slots they free go into one claim, not into a
+    // claim per few slots (the smallest claim worth a statement is a quarter of a batch).
+    expect(limits.length).toBeGreaterThanOrEqual(5);
+    expect(limits.every((limit) => limit === 10)).toBe(true);
+  });
+
   it('starts due commands in a polling pass before its maintenance (a long purge) is over', async () => {
     const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
     const store = new InMemoryScheduledCommandStore(clock);

@@ -87,6 +87,8 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   private backlog = false;
   /** A wake-up arrived while claims were under way and none could start: claim again after them. */
   private wakeRequested = false;
+  /** A claim for less than a batch waits for the next turn of the event loop (see {@link wake}). */
+  private claimDeferred = false;
   /** Smallest claim worth a statement while there is a backlog. */
   private readonly claimLowWater: number;
   /**
@@ -269,6 +271,11 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
    * when they end.
    */
   wake(): void {
+    this.claimFreeSlots(false);
+  }
+
+  /** {@link wake}; `deferred`: this is the deferred turn of a claim for less than a batch. */
+  private claimFreeSlots(deferred: boolean): void {
     if (!this.isRunning) return;
     const maxInFlight = this.backlog ? MAX_CLAIMS_IN_FLIGHT : 1;
     if (this.claimsInFlight >= maxInFlight) {
@@ -283,6 +290,25 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       // as handlers finish (each claim is a statement, whatever its size); a finishing handler wakes
       // the worker again.
       if (this.backlog && free < this.claimLowWater && this.runningCount + this.reservedSlots > 0) {
+        return;
+      }
+      // With a backlog, a claim for less than a batch waits one turn of the event loop: handlers that
+      // finish in the same burst (short ones finish together) add their slots to it, so the worker
+      // makes fewer, larger claims, and writes larger completion batches. A slow handler's slot waits
+      // one turn of the event loop at most.
+      if (
+        this.backlog &&
+        free < Math.min(this.options.batchSize, this.options.concurrency) &&
+        this.runningCount + this.reservedSlots > 0 &&
+        !deferred
+      ) {
+        if (!this.claimDeferred) {
+          this.claimDeferred = true;
+          setImmediate(() => {
+            this.claimDeferred = false;
+            this.claimFreeSlots(true);
+          });
+        }
         return;
       }
       const limit = Math.min(this.options.batchSize, free);
