@@ -458,6 +458,9 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       entry,
       lease: { id: entry.id, workerId: this.options.workerId, attempt: entry.attempts },
       abort: new LazyAbort(),
+      // Present from the start, so that setting them later keeps the object's shape.
+      outcome: undefined,
+      lost: false,
     };
     this.held.set(entry.id, held);
     this.runningCount++;
