@@ -100,6 +100,8 @@ export function serve(ops, probe) {
   timer.unref();
   const extra = {
     stats: async () => probe.stats(),
+    /** Handlers started so far: cheap enough to ask every few milliseconds. */
+    handled: async () => probe.handled,
     samples: async () => probe.samples,
     clearSamples: async () => {
       probe.samples = [];

@@ -25,6 +25,19 @@ const usPerJob = (before, after, count) =>
  * Waits until `system`'s finished-jobs figure in `store` reaches `target` and returns when it first
  * did (PostgreSQL: polled every 5 ms on one connection).
  */
+/**
+ * Waits until the workers together have started `target` handlers, asking them every 5 ms: the stats
+ * they push come only every 100 ms, which would add up to 100 ms to a run of a few hundred.
+ */
+async function allStarted(workers, target, onTick) {
+  for (;;) {
+    const counts = await Promise.all(workers.map((w) => w.request('handled')));
+    if (counts.reduce((sum, n) => sum + n, 0) >= target) return;
+    onTick?.();
+    await sleep(5);
+  }
+}
+
 async function finishedAt(system, store, target) {
   if (system.db === 'postgres') {
     return withClient(store.url, (c) => pollUntil(c, system.doneSql, target));
@@ -99,15 +112,13 @@ export async function runThroughput(system, store, options) {
     } else {
       await Promise.all(workers.map((w) => w.request('go')));
     }
-    const handled = () => workers.reduce((sum, w) => sum + w.stats.handled, 0);
     let lastProgress = 0;
-    while (handled() < count) {
-      await sleep(20);
+    await allStarted(workers, count, () => {
       if (onProgress && now() - lastProgress >= 100) {
         lastProgress = now();
         onProgress(workers.map((w) => w.stats));
       }
-    }
+    });
     const t1 = await finishedAt(system, store, target);
     const databaseCpu = pg ? cpuBetween(backendCpu0, await backendCpu(store.url)) : null;
     const workerCpu1 = workers.map((w) => cpuMs(w.proc.pid));
@@ -214,8 +225,7 @@ async function warmRound(system, store, workers, count) {
     workerCpu0 = workers.map((w) => cpuMs(w.proc.pid));
     target = insertJobsSqlite(store.url, { count, startSeq, readSql: doneSql }) + count;
   }
-  const handled = () => workers.reduce((sum, w) => sum + w.stats.handled, 0);
-  while (handled() < handled0 + count) await sleep(20);
+  await allStarted(workers, handled0 + count);
   const t1 = await finishedAt(system, store, target);
   const databaseCpu = pg ? cpuBetween(backendCpu0, await backendCpu(store.url)) : null;
   const workerCpu1 = workers.map((w) => cpuMs(w.proc.pid));
