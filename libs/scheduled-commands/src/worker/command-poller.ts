@@ -196,9 +196,11 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
    * Together with {@link tick} it lets tests run the worker step by step.
    */
   async drain(): Promise<void> {
-    while (this.held.size > 0 || this.claims.size > 0 || this.flushing) {
+    while (this.held.size > 0 || this.claims.size > 0 || this.flushing || this.claimDeferred) {
       await Promise.all([...this.claims, this.flushing]);
       if (this.held.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      // A claim put off to the next turn of the event loop (see wake) is part of the work too.
+      else if (this.claimDeferred) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
