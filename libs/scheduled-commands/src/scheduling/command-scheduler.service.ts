@@ -116,9 +116,9 @@ export class CommandScheduler {
     if (entries.length === 0) return [];
     const results = await this.store.scheduleMany(entries);
     // The worker keeps only the earliest timer, so telling it about every new entry is cheap.
-    results.forEach(
-      (r, i) => r.created && this.signal.scheduled(entries[i].scheduledFor, entries[i].delay),
-    );
+    for (let i = 0; i < entries.length; i++) {
+      if (results[i].created) this.signal.scheduled(entries[i].scheduledFor, entries[i].delay);
+    }
     return results.map((r) => r.id);
   }
 

@@ -89,6 +89,8 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   private wakeRequested = false;
   /** A claim for less than a batch waits for the next turn of the event loop (see {@link wake}). */
   private claimDeferred = false;
+  /** The most one claim can take: a batch, or every slot when there are fewer. */
+  private readonly fullClaim: number;
   /** Smallest claim worth a statement while there is a backlog. */
   private readonly claimLowWater: number;
   /**
@@ -120,10 +122,8 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
     private readonly options: ResolvedScheduledCommandsOptions,
   ) {
-    this.claimLowWater = Math.max(
-      1,
-      Math.floor(Math.min(options.batchSize, options.concurrency) / 4),
-    );
+    this.fullClaim = Math.min(options.batchSize, options.concurrency);
+    this.claimLowWater = Math.max(1, Math.floor(this.fullClaim / 4));
   }
 
   /** Whether this instance runs commands (`enabled` option) and has not stopped. */
@@ -288,30 +288,25 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       const free = this.options.concurrency - this.runningCount - this.reservedSlots;
       if (free <= 0 || this.unwritten.length > this.options.batchSize * MAX_UNWRITTEN_FACTOR)
         return;
-      // With a backlog, wait for a worthwhile number of free slots instead of claiming them one by one
-      // as handlers finish (each claim is a statement, whatever its size); a finishing handler wakes
-      // the worker again.
-      if (this.backlog && free < this.claimLowWater && this.runningCount + this.reservedSlots > 0) {
-        return;
-      }
-      // With a backlog, a claim for less than a batch waits one turn of the event loop: handlers that
-      // finish in the same burst (short ones finish together) add their slots to it, so the worker
-      // makes fewer, larger claims, and writes larger completion batches. A slow handler's slot waits
-      // one turn of the event loop at most.
-      if (
-        this.backlog &&
-        free < Math.min(this.options.batchSize, this.options.concurrency) &&
-        this.runningCount + this.reservedSlots > 0 &&
-        !deferred
-      ) {
-        if (!this.claimDeferred) {
-          this.claimDeferred = true;
-          setImmediate(() => {
-            this.claimDeferred = false;
-            this.claimFreeSlots(true);
-          });
+      // With a backlog and handlers still running (each of which wakes the worker when it ends):
+      // - wait for a worthwhile number of free slots rather than claim them one by one (each claim is
+      //   a statement, whatever its size);
+      // - a claim for less than a full one waits one turn of the event loop: handlers that finish in
+      //   the same burst (short ones finish together) add their slots to it, so the worker makes
+      //   fewer, larger claims and writes larger completion batches. A slow handler's slot waits one
+      //   turn of the event loop at most.
+      if (this.backlog && this.runningCount + this.reservedSlots > 0) {
+        if (free < this.claimLowWater) return;
+        if (free < this.fullClaim && !deferred) {
+          if (!this.claimDeferred) {
+            this.claimDeferred = true;
+            setImmediate(() => {
+              this.claimDeferred = false;
+              this.claimFreeSlots(true);
+            });
+          }
+          return;
         }
-        return;
       }
       const limit = Math.min(this.options.batchSize, free);
       this.claimsInFlight++;

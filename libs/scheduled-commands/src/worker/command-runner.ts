@@ -16,16 +16,13 @@ import { rebuildCommand, serializeResult } from '../registry/command-serializer.
 import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.constants.js';
 import { messages } from '../scheduled-commands.messages.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
-import type {
-  ScheduledCommandEntry,
-  ScheduledCommandMetadata,
-} from '../store/scheduled-command-entry.js';
+import type { ScheduledCommandEntry } from '../store/scheduled-command-entry.js';
 import type { LazyAbort } from './lazy-abort.js';
 import {
   attachScheduledCommandContext,
   enableAsyncScheduledCommandContext,
+  RunContext,
   runInScheduledCommandContext,
-  type ScheduledCommandContext,
 } from './scheduled-command-context.js';
 
 /** How one run ended. */
@@ -42,37 +39,6 @@ const errorText = (error: unknown): string => {
     return String(error);
   }
 };
-
-/**
- * The {@link ScheduledCommandContext} of one run. A class rather than an object literal with a
- * `signal` getter: V8 builds such a literal on a slow path (about twenty times the cost of a class
- * instance), and one is made for every run.
- */
-class RunContext implements ScheduledCommandContext {
-  readonly commandId: string;
-  readonly commandType: string;
-  readonly attempt: number;
-  readonly retryCount: number;
-  readonly maxRetries: number;
-  readonly correlationId: string | null;
-  readonly metadata: ScheduledCommandMetadata | null;
-  readonly #abort: LazyAbort;
-
-  constructor(entry: ScheduledCommandEntry, abort: LazyAbort) {
-    this.commandId = entry.id;
-    this.commandType = entry.commandType;
-    this.attempt = entry.attempts;
-    this.retryCount = entry.retryCount;
-    this.maxRetries = entry.maxRetries;
-    this.correlationId = entry.correlationId;
-    this.metadata = entry.metadata;
-    this.#abort = abort;
-  }
-
-  get signal(): AbortSignal {
-    return this.#abort.signal;
-  }
-}
 
 /** How a failed send through `CommandBus` ends: a missing handler can never succeed. */
 function failure(commandType: string, error: unknown): RunOutcome {

@@ -198,11 +198,15 @@ const COMPLETION_COLUMNS: readonly JsonColumn[] = [
   { name: 'v_result', type: 'text' },
 ];
 
-/** The JSON object of a lease in a batch parameter (see {@link LEASE_COLUMNS}). */
-const leaseRow = (lease: Lease): Record<string, unknown> => ({
+/**
+ * The JSON object of a lease in a batch parameter (see {@link LEASE_COLUMNS}), with the result of a
+ * completion (see {@link COMPLETION_COLUMNS}; the other updates do not read it).
+ */
+const leaseRow = (lease: Lease, result: string | null = null): Record<string, unknown> => ({
   v_id: lease.id,
   v_worker: lease.workerId,
   v_attempt: lease.attempt,
+  v_result: result,
 });
 
 const NEW_COMMAND_COLUMNS: readonly JsonColumn[] = [
@@ -425,12 +429,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   override async complete(completions: readonly Completion[]): Promise<string[]> {
     return this.updateLeases(
       completions,
-      ({ lease, resultPayload }) => ({
-        v_id: lease.id,
-        v_worker: lease.workerId,
-        v_attempt: lease.attempt,
-        v_result: resultPayload,
-      }),
+      ({ lease, resultPayload }) => leaseRow(lease, resultPayload),
       COMPLETION_COLUMNS,
       `status = 'completed', completed_at = $now, result_payload = v_result,
         locked_by = NULL, locked_until = NULL`,
@@ -896,7 +895,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       const sql = this.leaseUpdateSql(columns, assignments);
       const rows = await this.rows(
         notify ? this.dialect.notifying(sql) : sql,
-        [JSON.stringify(batch.map(row)), ...extraParams],
+        [JSON.stringify(batch.map((item) => row(item))), ...extraParams],
         true,
       );
       for (const updated of rows) done.push(String(updated.id));
