@@ -4,6 +4,7 @@ export * from './events/index.js';
 export { ScheduledCommand, getScheduledCommandName, CommandRegistry } from './registry/index.js';
 export {
   SCHEDULED_COMMAND_METADATA,
+  SCHEDULED_COMMANDS_POLLER_INTERVAL,
   SCHEDULED_COMMANDS_TABLE,
 } from './scheduled-commands.constants.js';
 export type { ScheduledCommandsModuleExtras } from './scheduled-commands.module-definition.js';

@@ -1,7 +1,7 @@
 /** Metadata key under which `@ScheduledCommand(name)` stores a class's stable name. */
 export const SCHEDULED_COMMAND_METADATA = 'scheduled-commands:command';
 
-/** Name of the interval the poller registers with `SchedulerRegistry`. */
+/** Name of the polling interval in the host's `SchedulerRegistry` (when the host imports `ScheduleModule`). */
 export const SCHEDULED_COMMANDS_POLLER_INTERVAL = 'scheduled-commands:poller';
 
 /** Injection token of the resolved (defaults merged, validated) module options. */

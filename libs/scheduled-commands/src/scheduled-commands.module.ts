@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { ScheduleModule } from '@nestjs/schedule';
 import { Clock, SystemClock } from './clock.js';
 import { CommandExplorer } from './registry/command-explorer.js';
 import { CommandRegistry } from './registry/command-registry.js';
@@ -18,6 +17,7 @@ import { CommandScheduler } from './scheduling/command-scheduler.service.js';
 import { ScheduledCommandStore } from './store/scheduled-command-store.js';
 import { CommandPoller } from './worker/command-poller.js';
 import { CommandRunner } from './worker/command-runner.js';
+import { PollingInterval } from './worker/polling-interval.js';
 import { WorkerSignal } from './worker/worker-signal.js';
 
 /**
@@ -33,7 +33,8 @@ import { WorkerSignal } from './worker/worker-signal.js';
  * Provides (globally by default) `CommandScheduler`, `ScheduledCommandStore` and `CommandPoller`.
  */
 @Module({
-  imports: [DiscoveryModule, ScheduleModule.forRoot()],
+  // No ScheduleModule here: a second one would run every @Cron/@Interval job of the host twice.
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: SCHEDULED_COMMANDS_RESOLVED_OPTIONS,
@@ -50,6 +51,7 @@ import { WorkerSignal } from './worker/worker-signal.js';
     CommandExplorer,
     WorkerSignal,
     CommandRunner,
+    PollingInterval,
     CommandPoller,
     CommandScheduler,
   ],

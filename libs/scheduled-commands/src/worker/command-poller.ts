@@ -6,7 +6,6 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
-import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../clock.js';
 import {
   ScheduledCommandCompletedEvent,
@@ -14,10 +13,7 @@ import {
   ScheduledCommandFailedEvent,
   ScheduledCommandRetryingEvent,
 } from '../events/index.js';
-import {
-  SCHEDULED_COMMANDS_POLLER_INTERVAL,
-  SCHEDULED_COMMANDS_RESOLVED_OPTIONS,
-} from '../scheduled-commands.constants.js';
+import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.constants.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
 import type {
   Lease,
@@ -27,6 +23,7 @@ import type {
 import { ScheduledCommandStore, type StoreWatch } from '../store/scheduled-command-store.js';
 import { CommandRunner, type RunOutcome } from './command-runner.js';
 import { LazyAbort } from './lazy-abort.js';
+import { PollingInterval } from './polling-interval.js';
 import { retryDelay } from './retry-policy.js';
 import { WorkerSignal } from './worker-signal.js';
 
@@ -58,8 +55,8 @@ const MAINTENANCE_BATCH = 500;
  * - at once when this instance schedules a command that is due (through {@link WorkerSignal});
  * - when another instance schedules one (the store's `watch`, PostgreSQL LISTEN/NOTIFY);
  * - at the due time of the nearest future command (a timer);
- * - every `pollingInterval` (an interval registered with `SchedulerRegistry`: the safety net, which also
- *   expires overdue commands and takes over commands whose lease ran out);
+ * - every `pollingInterval` (the {@link PollingInterval}, in the host's `SchedulerRegistry` if any: the
+ *   safety net, which also expires overdue commands and takes over commands whose lease ran out);
  * - when a running command finishes and frees a slot.
  *
  * At most `concurrency` commands run at once; each holds a lease renewed by a heartbeat. On shutdown
@@ -116,7 +113,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly store: ScheduledCommandStore,
     private readonly runner: CommandRunner,
     private readonly eventBus: EventBus,
-    private readonly schedulerRegistry: SchedulerRegistry,
+    private readonly pollingInterval: PollingInterval,
     private readonly signal: WorkerSignal,
     private readonly clock: Clock,
     @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
@@ -145,8 +142,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     }
     this.started = true;
     this.signal.listen((scheduledFor, delay) => this.onScheduled(scheduledFor, delay));
-    const interval = setInterval(() => void this.tick(), this.options.pollingInterval);
-    this.schedulerRegistry.addInterval(SCHEDULED_COMMANDS_POLLER_INTERVAL, interval);
+    this.pollingInterval.start(() => void this.tick(), this.options.pollingInterval);
     this.heartbeat = setInterval(
       () => void this.renewLeases(),
       Math.max(250, Math.floor(this.options.leaseDuration / 3)),
@@ -212,9 +208,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     if (!this.started || this.stopping) return;
     this.stopping = true;
     this.signal.listen(undefined);
-    if (this.schedulerRegistry.doesExist('interval', SCHEDULED_COMMANDS_POLLER_INTERVAL)) {
-      this.schedulerRegistry.deleteInterval(SCHEDULED_COMMANDS_POLLER_INTERVAL);
-    }
+    this.pollingInterval.stop();
     this.clearDueTimer();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
