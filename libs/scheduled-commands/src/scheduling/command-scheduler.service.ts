@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EventBus, type Command } from '@nestjs/cqrs';
 import {
   ScheduledCommandCancelledEvent,
   ScheduledCommandRequeuedEvent,
   ScheduledCommandRescheduledEvent,
 } from '../events/index.js';
+import { publishSafely } from '../events/publish-safely.js';
 import { InvalidScheduleOptionsError } from '../errors/index.js';
 import { CommandRegistry } from '../registry/command-registry.js';
 import { deserializeValue, serializeCommand } from '../registry/command-serializer.js';
@@ -68,6 +69,8 @@ const REQUEUEABLE: readonly ScheduledCommandStatus[] = ['failed', 'expired', 'ca
  */
 @Injectable()
 export class CommandScheduler {
+  private readonly logger = new Logger(CommandScheduler.name);
+
   constructor(
     private readonly store: ScheduledCommandStore,
     private readonly registry: CommandRegistry,
@@ -131,7 +134,7 @@ export class CommandScheduler {
     assertCommandId(id);
     const entry = await this.store.cancel(id);
     if (!entry) return false;
-    this.eventBus.publish(new ScheduledCommandCancelledEvent(entry));
+    this.publish(new ScheduledCommandCancelledEvent(entry));
     return true;
   }
 
@@ -164,7 +167,7 @@ export class CommandScheduler {
     const entry = await this.store.reschedule(id, normalizeScheduleTime(time));
     if (!entry) return false;
     this.signal.scheduled(time.scheduledFor ?? null, time.delay ?? null);
-    this.eventBus.publish(new ScheduledCommandRescheduledEvent(entry));
+    this.publish(new ScheduledCommandRescheduledEvent(entry));
     return true;
   }
 
@@ -183,7 +186,7 @@ export class CommandScheduler {
     const entry = await this.store.requeue(id, [before.status]);
     if (!entry) return false;
     this.signal.scheduled(null, 0);
-    this.eventBus.publish(new ScheduledCommandRequeuedEvent(entry, before.status));
+    this.publish(new ScheduledCommandRequeuedEvent(entry, before.status));
     return true;
   }
 
@@ -216,7 +219,7 @@ export class CommandScheduler {
       const entries = await this.store.requeueMany(f, [status], limit - ids.length);
       for (const entry of entries) {
         ids.push(entry.id);
-        this.eventBus.publish(new ScheduledCommandRequeuedEvent(entry, status));
+        this.publish(new ScheduledCommandRequeuedEvent(entry, status));
       }
     }
     if (ids.length > 0) this.signal.scheduled(null, 0);
@@ -258,6 +261,11 @@ export class CommandScheduler {
       total += deleted;
       if (deleted < 1000) return total;
     }
+  }
+
+  /** Publishes an event of a change that has happened: a failing publisher never fails the call. */
+  private publish(event: object): void {
+    publishSafely(this.eventBus, event, this.logger);
   }
 
   private requeueStatuses(statuses: unknown = ['failed']): ScheduledCommandStatus[] {

@@ -13,6 +13,7 @@ import {
   ScheduledCommandFailedEvent,
   ScheduledCommandRetryingEvent,
 } from '../events/index.js';
+import { publishSafely } from '../events/publish-safely.js';
 import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.constants.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
 import type {
@@ -665,13 +666,6 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private publish(event: object): void {
-    try {
-      this.eventBus.publish(event);
-    } catch (error) {
-      this.logger.error(
-        `Publishing ${event.constructor.name} failed: ${(error as Error).message}`,
-        (error as Error).stack,
-      );
-    }
+    publishSafely(this.eventBus, event, this.logger);
   }
 }
