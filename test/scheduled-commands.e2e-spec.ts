@@ -483,6 +483,12 @@ describe('scheduled commands on SQLite (seed sections, through the public API)',
         'expiresAfter',
       ],
       [
+        'expiresAfter: 0 (it would expire the moment it became due)',
+        () => t.scheduler.schedule(new SendEmailCommand('a', 'b'), { expiresAfter: 0 }),
+        InvalidScheduleOptionsError,
+        'expiresAfter',
+      ],
+      [
         'a non-integer priority',
         () => t.scheduler.schedule(new SendEmailCommand('a', 'b'), { priority: 0.5 }),
         InvalidScheduleOptionsError,

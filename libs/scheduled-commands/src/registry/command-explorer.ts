@@ -5,8 +5,13 @@ import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.opt
 import { CommandRegistry } from './command-registry.js';
 import { getScheduledCommandName } from './scheduled-command.decorator.js';
 
-/** `@nestjs/cqrs` stores a handler's command class under this metadata key on the handler class. */
-const COMMAND_HANDLER_METADATA = '__commandHandler__';
+/**
+ * `@nestjs/cqrs` stores a handler's command class under this metadata key on the handler class. The
+ * package exports neither the key nor a way to list handlers (its `ExplorerService` and constants are
+ * internal), so the key is repeated here; `command-explorer.spec.ts` fails when `@CommandHandler`
+ * stops writing it.
+ */
+export const COMMAND_HANDLER_METADATA = '__commandHandler__';
 
 /**
  * Fills the {@link CommandRegistry} at start-up: every command class that has a `@CommandHandler` in

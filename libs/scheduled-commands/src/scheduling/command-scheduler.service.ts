@@ -246,15 +246,7 @@ export class CommandScheduler {
     statuses: ScheduledCommandStatus[] = [...FINISHED_STATUSES],
   ): Promise<number> {
     validDate('olderThan', olderThan);
-    const list = normalizeStatuses('statuses', statuses);
-    for (const s of list) {
-      if (!FINISHED_STATUSES.includes(s)) {
-        throw new InvalidScheduleOptionsError(
-          'statuses',
-          messages.invalidFilter('statuses', s, FINISHED_STATUSES.join(', ')),
-        );
-      }
-    }
+    const list = normalizeStatuses('statuses', statuses, FINISHED_STATUSES);
     let total = 0;
     for (;;) {
       const deleted = await this.store.purge({ olderThan, statuses: list, limit: 1000 });
@@ -269,16 +261,7 @@ export class CommandScheduler {
   }
 
   private requeueStatuses(statuses: unknown = ['failed']): ScheduledCommandStatus[] {
-    const list = normalizeStatuses('statuses', statuses);
-    for (const s of list) {
-      if (!REQUEUEABLE.includes(s)) {
-        throw new InvalidScheduleOptionsError(
-          'statuses',
-          messages.invalidFilter('statuses', s, REQUEUEABLE.join(', ')),
-        );
-      }
-    }
-    return list;
+    return normalizeStatuses('statuses', statuses, REQUEUEABLE);
   }
 
   private prepare(command: object, options: ScheduleOptions | undefined): NewScheduledCommand {

@@ -5,6 +5,7 @@ import {
   normalizeFilter,
   normalizeScheduleOptions,
   normalizeScheduleTime,
+  normalizeStatuses,
 } from './schedule-options.js';
 
 const field = (fn: () => unknown): string | undefined => {
@@ -68,6 +69,9 @@ describe('normalizeScheduleOptions', () => {
     ['delay', { delay: NaN }],
     ['delay', { delay: '5' }],
     ['expiresAfter', { expiresAfter: -10 }],
+    ['expiresAfter', { expiresAfter: 0 }],
+    ['expiresAfter', { expiresAfter: 0.4 }],
+    ['expiresAfter', { expiresAfter: NaN }],
     ['priority', { priority: 1.5 }],
     ['priority', { priority: '1' }],
     ['maxRetries', { maxRetries: -1 }],
@@ -117,5 +121,20 @@ describe('normalizeScheduleTime / assertCommandId / normalizeFilter', () => {
     expect(field(() => normalizeFilter({ status: 'done' }))).toBe('status');
     expect(field(() => normalizeFilter({ scheduledBefore: 'yesterday' }))).toBe('scheduledBefore');
     expect(field(() => normalizeFilter({ colour: 'red' }))).toBe('colour');
+  });
+});
+
+describe('normalizeStatuses', () => {
+  it('accepts one status or a list, each one of the allowed statuses', () => {
+    expect(normalizeStatuses('status', 'failed')).toEqual(['failed']);
+    expect(normalizeStatuses('statuses', ['failed', 'expired'], ['failed', 'expired'])).toEqual([
+      'failed',
+      'expired',
+    ]);
+    expect(field(() => normalizeStatuses('statuses', [], ['failed']))).toBe('statuses');
+    expect(field(() => normalizeStatuses('statuses', 'bogus'))).toBe('statuses');
+    expect(() =>
+      normalizeStatuses('statuses', ['failed', 'pending'], ['failed', 'expired']),
+    ).toThrow(/"pending".*failed, expired/);
   });
 });

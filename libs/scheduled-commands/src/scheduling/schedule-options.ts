@@ -21,7 +21,10 @@ export interface ScheduleOptions {
   priority?: number;
   /** Retries after the first attempt. @default the module's `maxRetries` (3) */
   maxRetries?: number;
-  /** The command expires (never runs) if not started within this long after its due time. @default never */
+  /**
+   * The command expires (never runs) if not started within this long after its due time; at least
+   * 1 ms. @default never
+   */
   expiresAfter?: number;
   /** Free-form id tying the command to a request, saga or conversation; carried by every event. */
   correlationId?: string;
@@ -70,12 +73,16 @@ export function validDate(field: string, value: unknown): Date {
   return value as Date;
 }
 
-/** A duration: a finite number of milliseconds, >= 0, rounded to whole milliseconds. */
-export function duration(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DURATION) {
-    invalid(field, value, `a number of milliseconds from 0 to ${MAX_DURATION}`);
+/**
+ * A duration: a finite number of milliseconds from `min` to `MAX_DURATION`, rounded to whole
+ * milliseconds (the rounded value must still be at least `min`).
+ */
+export function duration(field: string, value: unknown, min = 0): number {
+  const ms = typeof value === 'number' ? Math.round(value) : NaN;
+  if (!(ms >= min && (value as number) >= min && (value as number) <= MAX_DURATION)) {
+    invalid(field, value, `a number of milliseconds from ${min} to ${MAX_DURATION}`);
   }
-  return Math.round(value as number);
+  return ms;
 }
 
 function text(field: string, value: unknown): string {
@@ -146,7 +153,8 @@ export function normalizeScheduleOptions(
     delay: o.delay === undefined ? null : duration('delay', o.delay),
     priority,
     maxRetries,
-    expiresAfter: o.expiresAfter === undefined ? null : duration('expiresAfter', o.expiresAfter),
+    // Zero would expire a command at the very moment it becomes due: it could never run.
+    expiresAfter: o.expiresAfter === undefined ? null : duration('expiresAfter', o.expiresAfter, 1),
     correlationId: o.correlationId === undefined ? null : text('correlationId', o.correlationId),
     metadata,
     idempotencyKey,
@@ -183,15 +191,22 @@ export function assertCommandId(id: unknown): asserts id is string {
   if (!isUuid(id)) throw new InvalidCommandIdError(id, messages.invalidId(id));
 }
 
-/** Validates a status or list of statuses. */
-export function normalizeStatuses(field: string, value: unknown): ScheduledCommandStatus[] {
+/**
+ * Validates a status or a non-empty list of statuses, each one of `allowed`.
+ * @throws InvalidScheduleOptionsError naming `field` and listing the allowed statuses.
+ */
+export function normalizeStatuses(
+  field: string,
+  value: unknown,
+  allowed: readonly ScheduledCommandStatus[] = SCHEDULED_COMMAND_STATUSES,
+): ScheduledCommandStatus[] {
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0) invalid(field, value, 'at least one status');
   for (const s of list) {
-    if (!SCHEDULED_COMMAND_STATUSES.includes(s as ScheduledCommandStatus)) {
+    if (!allowed.includes(s as ScheduledCommandStatus)) {
       throw new InvalidScheduleOptionsError(
         field,
-        messages.invalidFilter(field, s, SCHEDULED_COMMAND_STATUSES.join(', ')),
+        messages.invalidFilter(field, s, allowed.join(', ')),
       );
     }
   }
