@@ -14,6 +14,7 @@ export default defineConfig({
         find: /^nestjs-scheduled-commands\/testing\/conformance$/,
         replacement: lib('testing/conformance.ts'),
       },
+      { find: /^nestjs-scheduled-commands\/dashboard$/, replacement: lib('dashboard/index.ts') },
       { find: /^nestjs-scheduled-commands\/testing$/, replacement: lib('testing/index.ts') },
       { find: /^nestjs-scheduled-commands$/, replacement: lib('index.ts') },
     ],
