@@ -60,6 +60,8 @@ export async function createDashboardApp(
     adapter?: AdapterName;
     path?: string;
     options?: ScheduledCommandsModuleOptions & { clock?: Clock };
+    /** How often the dashboard's pages refresh themselves. */
+    refreshInterval?: number;
   } = {},
 ): Promise<DashboardApp> {
   const db = tempDatabase();
@@ -75,7 +77,11 @@ export async function createDashboardApp(
         synchronize: true,
       }),
       ScheduledCommandsModule.forRoot({ pollingInterval: 60_000, ...opts.options }),
-      ScheduledCommandsDashboardModule.forRoot({ path, access: accessByHeader }),
+      ScheduledCommandsDashboardModule.forRoot({
+        path,
+        access: accessByHeader,
+        refreshInterval: opts.refreshInterval,
+      }),
     ],
     providers: [...allHandlers, { provide: APP_GUARD, useClass: HostGuard }],
   })

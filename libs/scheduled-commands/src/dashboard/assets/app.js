@@ -22,7 +22,7 @@ function h(tag, attrs = {}, ...children) {
     else if (k === 'text') el.textContent = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   }
   return el;
@@ -57,6 +57,8 @@ function duration(ms) {
   if (sec < 7200) return `${Math.round(sec / 60)} min`;
   return `${(sec / 3600).toFixed(1)} h`;
 }
+/** Puts the page's parts (leaving out the false ones) into <main>. */
+const show = (...parts) => main.replaceChildren(...parts.filter(Boolean));
 const badge = (status) => h('span', { class: `badge s-${status}`, text: status });
 const canAct = () => session.access === 'all';
 
@@ -154,7 +156,7 @@ function chart(title, series, label) {
       s('text', { x: 0, y: top }, String(max)),
       s('text', { x: 0, y: H - bottom }, '0'),
       s('text', { x: left, y: H - 4 }, label(new Date(series.from))),
-      s('text', { x: W - 40, y: H - 4 }, label(end)),
+      s('text', { x: W, y: H - 4, 'text-anchor': 'end' }, label(end)),
       ...bars,
     ),
     h(
@@ -234,7 +236,7 @@ function overviewBody(o) {
 
 function overviewPage() {
   const box = h('div');
-  main.replaceChildren(h('h1', { text: 'Overview' }), box);
+  show(h('h1', { text: 'Overview' }), box);
   return { refresh: async () => update(box, await get('overview'), overviewBody) };
 }
 
@@ -338,7 +340,7 @@ function entriesPage(params) {
   const tbody = h('tbody');
   const pager = h('div', { class: 'pager' });
   const bulk = canAct() ? bulkActions(filter) : null;
-  main.replaceChildren(
+  show(
     h('h1', { text: 'Entries' }),
     h('section', { class: 'panel' }, form, h('div', { class: 'row' }, lookup)),
     bulk,
@@ -566,11 +568,7 @@ function entryActions({ id, status }) {
 function entryPage(id) {
   const facts = h('div');
   const actions = h('div');
-  main.replaceChildren(
-    h('h1', {}, 'Entry ', h('span', { class: 'mono', text: id })),
-    canAct() ? actions : null,
-    facts,
-  );
+  show(h('h1', {}, 'Entry ', h('span', { class: 'mono', text: id })), canAct() && actions, facts);
   return {
     refresh: async () => {
       const e = await get(`entries/${encodeURIComponent(id)}`);
@@ -638,7 +636,7 @@ async function start() {
   try {
     session = await get('session');
   } catch (error) {
-    main.replaceChildren(h('p', { class: 'flash bad', text: `No access: ${error.message}` }));
+    show(h('p', { class: 'flash bad', text: `No access: ${error.message}` }));
     return;
   }
   document.getElementById('access').textContent =
