@@ -77,7 +77,8 @@ describe('dashboard in a real Chromium', () => {
         .toBe('3');
       expect(await page.locator('svg.chart').count()).toBe(2);
       expect(await page.locator('#access').textContent()).toBe('full access');
-      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      // A string: this file is compiled without the DOM types.
+      const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
       expect(background).toBe(scheme === 'dark' ? 'rgb(15, 18, 22)' : 'rgb(247, 248, 250)');
       await page.screenshot({ path: `${SHOTS}overview-${scheme}.png`, fullPage: true });
       expect(errors).toEqual([]);
@@ -136,7 +137,7 @@ describe('dashboard in a real Chromium', () => {
     expect(await page.locator('#retry-failed, #purge').count()).toBe(0);
     expect(errors).toEqual([]);
     const status = await page.evaluate(async (id) => {
-      const session = await (await fetch('api/session')).json();
+      const session = (await (await fetch('api/session')).json()) as { csrfToken: string };
       const response = await fetch(`api/entries/${id}/cancel`, {
         method: 'POST',
         headers: { 'x-csrf-token': session.csrfToken },
