@@ -280,4 +280,27 @@ describe('demo application over HTTP (SQLite file, story off)', () => {
       oldestPendingScheduledFor: null,
     });
   });
+  it('mounts the dashboard at /dashboard behind HTTP Basic auth: admin acts, viewer only reads', async () => {
+    const basic = (user: string, password: string) => ({
+      authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    });
+    const anonymous = await fetch(`${baseUrl}/dashboard`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
+    expect(
+      (await fetch(`${baseUrl}/dashboard/api/overview`, { headers: basic('admin', 'x') })).status,
+    ).toBe(401);
+    const page = await fetch(`${baseUrl}/dashboard`, { headers: basic('admin', 'admin') });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('assets/app.js');
+    for (const [user, access] of [
+      ['admin', 'all'],
+      ['viewer', 'read-only'],
+    ]) {
+      const session = await fetch(`${baseUrl}/dashboard/api/session`, {
+        headers: basic(user, user),
+      });
+      expect(((await session.json()) as { access: string }).access).toBe(access);
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ScheduledCommandsModule } from 'nestjs-scheduled-commands';
 import { AdminModule } from './admin/admin.module.js';
 import { BillingModule } from './billing/billing.module.js';
+import { DemoDashboardModule } from './dashboard/demo-dashboard.module.js';
 import { demoConfig } from './demo.config.js';
 import { EmailsModule } from './emails/emails.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
@@ -47,6 +48,7 @@ import { UsersModule } from './users/users.module.js';
     ReportsModule,
     IntegrationsModule,
     AdminModule,
+    DemoDashboardModule,
     StoryModule,
   ],
 })
