@@ -16,10 +16,10 @@ import {
 import { publishSafely } from '../events/publish-safely.js';
 import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.constants.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
-import type {
-  Lease,
-  ScheduledCommandEntry,
+import {
   ScheduledCommandStatus,
+  type Lease,
+  type ScheduledCommandEntry,
 } from '../store/scheduled-command-entry.js';
 import { ScheduledCommandStore, type StoreWatch } from '../store/scheduled-command-store.js';
 import { CommandRunner, type RunOutcome } from './command-runner.js';
@@ -37,6 +37,10 @@ interface HeldCommand {
   outcome?: RunOutcome;
   /** The heartbeat found the lease gone: another worker owns the command now. */
   lost?: boolean;
+  /** Aborted at shutdown while its handler still ran: counted in {@link CommandPoller.overrunCount}. */
+  overrun: boolean;
+  /** A batch write of its completion failed: the write may have reached the store all the same. */
+  uncertain: boolean;
 }
 
 /** Longest pause between attempts to reach a failing store. */
@@ -109,6 +113,15 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   private watcher: StoreWatch | undefined;
   private lastMaintenance = -Infinity;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** A lease renewal is under way: the next heartbeat skips rather than piling up on a slow store. */
+  private renewing = false;
+  /** A due-time lookup is under way; `dueLookupAgain`: another was asked for meanwhile. */
+  private dueLookup = false;
+  private dueLookupAgain = false;
+  /** Handlers given up on (timed out, or aborted at shutdown) that still run; they keep their slot. */
+  private overrunning = 0;
+  /** Commands whose timed-out handler still runs, to when it settles: their retry waits for it. */
+  private readonly overruns = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: ScheduledCommandStore,
@@ -132,6 +145,15 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   /** Commands this worker currently holds (running, or finished and waiting to be written). */
   get heldCount(): number {
     return this.held.size;
+  }
+
+  /**
+   * Handlers still running although their run was given up: timed out (`commandTimeout`), or aborted
+   * at shutdown. A timeout or an abort fires the handler's signal; it cannot stop a handler that does
+   * not listen, so each keeps its concurrency slot until it returns.
+   */
+  get overrunCount(): number {
+    return this.overrunning;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -178,10 +200,12 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   tick(): Promise<void> {
     if (!this.isRunning) return Promise.resolve();
     if (this.ticking) {
-      this.nextTick ??= this.ticking.then(() => {
+      // After the pass under way, whether it resolved or rejected (its callers see its rejection).
+      const next = (): Promise<void> => {
         this.nextTick = undefined;
         return this.tick();
-      });
+      };
+      this.nextTick ??= this.ticking.then(next, next);
       return this.nextTick;
     }
     this.ticking = this.runTick().finally(() => (this.ticking = undefined));
@@ -220,16 +244,28 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       );
     await Promise.allSettled([this.nextTick, this.ticking, ...this.claims]);
 
-    const deadline = Date.now() + this.options.shutdownTimeout;
-    while (this.runningCount > 0 && Date.now() < deadline) {
+    // Local waits use the monotonic clock: a wall-clock jump must not stretch or cut them.
+    const deadline = performance.now() + this.options.shutdownTimeout;
+    while (this.running().length > 0 && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const stillRunning = this.running();
     if (stillRunning.length > 0) {
+      let overrun = 0;
       for (const held of stillRunning) {
         held.lost = true;
-        held.abort.abort(new Error('The application is shutting down.'));
         this.held.delete(held.entry.id);
+        // A retry still waiting for its timed-out first run has not started: nothing to abort.
+        if (this.overruns.has(held.entry.id)) continue;
+        held.abort.abort(new Error('The application is shutting down.'));
+        held.overrun = true;
+        overrun++;
+      }
+      this.overrunning += overrun;
+      if (overrun > 0) {
+        this.logger.warn(
+          `${overrun} handler(s) still running after shutdownTimeout were aborted; they keep running until they return (an abort fires their signal, it cannot stop them), and their commands are released.`,
+        );
       }
       await this.store
         .release(stillRunning.map((h) => h.lease))
@@ -243,12 +279,12 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
         );
     }
     // Write what finished; keep trying for a short while if the store hiccups.
-    const writeDeadline = Date.now() + Math.max(1_000, this.options.shutdownTimeout);
+    const writeDeadline = performance.now() + Math.max(1_000, this.options.shutdownTimeout);
     await Promise.race([
       Promise.allSettled([...this.failureWrites]),
-      new Promise((resolve) => setTimeout(resolve, writeDeadline - Date.now()).unref?.()),
+      new Promise((resolve) => setTimeout(resolve, writeDeadline - performance.now()).unref?.()),
     ]);
-    while (this.unwritten.length > 0 && Date.now() < writeDeadline) {
+    while (this.unwritten.length > 0 && performance.now() < writeDeadline) {
       await this.flush();
       if (this.unwritten.length > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -437,11 +473,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       this.wakeRequested = false;
       this.wake();
     } else if (this.claimsInFlight === 0 && !this.stopping) {
-      try {
-        await this.armNextDue(claimed.length > 0);
-      } catch (error) {
-        this.logger.error(`Looking up the next due time failed: ${(error as Error).message}`);
-      }
+      await this.lookUpNextDue(claimed.length > 0);
     }
   }
 
@@ -453,9 +485,24 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       // Present from the start, so that setting them later keeps the object's shape.
       outcome: undefined,
       lost: false,
+      overrun: false,
+      uncertain: false,
     };
     this.held.set(entry.id, held);
     this.runningCount++;
+    if (this.overruns.size !== 0) {
+      // A retry of a command whose timed-out first run still goes on here: it starts after that run.
+      const previous = this.overruns.get(entry.id);
+      if (previous) {
+        void previous.then(() => (held.lost ? this.runningCount-- : this.run(held)));
+        return;
+      }
+    }
+    this.run(held);
+  }
+
+  private run(held: HeldCommand): void {
+    const entry = held.entry;
     // One reaction for both ends (run() never rejects; a rejection is still an ordinary failure).
     void this.runner.run(entry, held.abort).then(
       (outcome) => this.finished(held, outcome),
@@ -467,7 +514,11 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   /** A run has ended: queue its completion for the next batch write, or write its failure. */
   private finished(held: HeldCommand, outcome: RunOutcome): void {
     held.outcome = outcome;
-    this.runningCount--;
+    if (outcome.kind === 'failed' && outcome.settled) this.overran(held, outcome.settled);
+    else {
+      this.runningCount--;
+      if (held.overrun) this.overrunning--;
+    }
     if (held.lost) {
       this.held.delete(held.entry.id);
       this.logger.warn(
@@ -485,14 +536,42 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
     this.wake();
   }
 
-  /** Writes a failed attempt: retry with backoff, or dead-letter; retries the write while the store fails. */
+  /**
+   * A timed-out run whose handler still goes on: it keeps its slot (and holds back the start of its
+   * own retry in this process) until the handler returns. Its failure is written at once.
+   */
+  private overran(held: HeldCommand, settled: Promise<void>): void {
+    const id = held.entry.id;
+    if (!held.overrun) {
+      held.overrun = true;
+      this.overrunning++;
+    }
+    this.overruns.set(id, settled);
+    this.logger.warn(
+      `Command ${id} (${held.entry.commandType}) timed out; its handler is still running and keeps its slot until it returns (a timeout fires the signal, it cannot stop the handler).`,
+    );
+    void settled.then(() => {
+      if (this.overruns.get(id) === settled) this.overruns.delete(id);
+      this.overrunning--;
+      this.runningCount--;
+      this.logger.warn(`The timed-out handler of command ${id} has returned; its slot is free.`);
+      this.wake();
+    });
+  }
+
+  /**
+   * Writes a failed attempt: retry with backoff, or dead-letter. A failing store is tried again with a
+   * growing pause for up to one `leaseDuration`; after that the worker gives up and stops renewing the
+   * lease, which then runs out, and a worker pass takes the command over (a failed attempt as well).
+   */
   private async writeFailure(
     held: HeldCommand,
     outcome: Extract<RunOutcome, { kind: 'failed' }>,
   ): Promise<void> {
     const { entry, lease } = held;
     const retry = !outcome.permanent && entry.retryCount < entry.maxRetries;
-    for (let backoff = 100; ; backoff = Math.min(MAX_ERROR_BACKOFF, backoff * 2)) {
+    const giveUpAt = performance.now() + this.options.leaseDuration;
+    for (let backoff = 100, attempt = 1; ; backoff = Math.min(MAX_ERROR_BACKOFF, backoff * 2)) {
       if (held.lost) break;
       try {
         if (retry) {
@@ -525,10 +604,20 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
         }
         break;
       } catch (error) {
-        if (this.stopping && backoff >= MAX_ERROR_BACKOFF) break;
+        const what = retry ? 'retry' : 'dead letter';
+        if (
+          performance.now() + backoff > giveUpAt ||
+          (this.stopping && backoff >= MAX_ERROR_BACKOFF)
+        ) {
+          this.logger.error(
+            `Gave up writing the ${what} of command ${entry.id} (${entry.commandType}) after ${attempt} attempt(s): ${(error as Error).message}. Its lease is no longer renewed: it runs out within ${this.options.leaseDuration} ms, then a worker pass takes the command over (counted as a failed attempt).`,
+          );
+          break;
+        }
         this.logger.error(
-          `Writing the failure of command ${entry.id} failed (retrying): ${(error as Error).message}`,
+          `Writing the ${what} of command ${entry.id} failed (attempt ${attempt}, next in ${backoff} ms): ${(error as Error).message}`,
         );
+        attempt++;
         await new Promise((resolve) => setTimeout(resolve, backoff));
       }
     }
@@ -549,12 +638,17 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       });
   }
 
-  /** Writes every finished completion in one store call, then publishes their events. */
+  /**
+   * Writes every finished completion in one store call, then publishes their events. After a failed
+   * write the same batch is written again; a completion that the failed call did write (it can have
+   * reached the store part-way) is then recognised by its row, so its event is published exactly once.
+   */
   private async flush(): Promise<void> {
     const batch = this.unwritten.splice(0, this.unwritten.length);
     if (batch.length === 0) return;
+    let written: Set<string>;
     try {
-      const written = new Set(
+      written = new Set(
         await this.store.complete(
           batch.map((h) => ({
             lease: h.lease,
@@ -562,41 +656,78 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
           })),
         ),
       );
-      this.errorBackoff = 0;
-      for (const held of batch) {
-        this.held.delete(held.entry.id);
-        if (!written.has(held.entry.id)) {
-          this.logger.warn(
-            `Command ${held.entry.id} completed after its lease was lost; another worker owns it now.`,
-          );
-          continue;
-        }
-        const outcome = held.outcome as Extract<RunOutcome, { kind: 'completed' }>;
-        this.publish(new ScheduledCommandCompletedEvent(held.entry, outcome.result));
-      }
-      this.wake();
     } catch (error) {
       // Keep them (and their leases, renewed by the heartbeat) and try again: the handler succeeded, so
       // the command must not be marked failed or run again because a write failed.
+      for (const held of batch) held.uncertain = true;
       this.unwritten.unshift(...batch);
-      this.errorBackoff = Math.min(MAX_ERROR_BACKOFF, Math.max(100, this.errorBackoff * 2));
-      this.logger.error(
-        `Writing ${batch.length} completion(s) failed (retrying in ${this.errorBackoff} ms): ${(error as Error).message}`,
-      );
-      if (!this.stopping) {
-        this.flushRetryPending = true;
-        this.later(this.errorBackoff, () => {
-          this.flushRetryPending = false;
-          this.scheduleFlush();
-        });
+      this.retryFlushLater(batch.length, error as Error);
+      return;
+    }
+    this.errorBackoff = 0;
+    let unsure: HeldCommand[] | undefined;
+    for (const held of batch) {
+      if (written.has(held.entry.id)) {
+        this.held.delete(held.entry.id);
+        this.publishCompleted(held);
+      } else if (held.uncertain) (unsure ??= []).push(held);
+      else this.lostCompletion(held);
+    }
+    if (unsure) await this.confirmCompletions(unsure);
+    this.wake();
+  }
+
+  /** Completions missing from a write after an earlier write failed: did that one store them? */
+  private async confirmCompletions(batch: HeldCommand[]): Promise<void> {
+    for (const held of batch) {
+      let row: ScheduledCommandEntry | null;
+      try {
+        row = await this.store.get(held.entry.id);
+      } catch (error) {
+        this.unwritten.push(held);
+        this.retryFlushLater(1, error as Error);
+        continue;
       }
+      // Completed under this very attempt: only this lease could write that (attempts is its fence).
+      if (row?.status === ScheduledCommandStatus.Completed && row.attempts === held.lease.attempt) {
+        this.held.delete(held.entry.id);
+        this.publishCompleted(held);
+      } else this.lostCompletion(held);
+    }
+  }
+
+  private publishCompleted(held: HeldCommand): void {
+    const outcome = held.outcome as Extract<RunOutcome, { kind: 'completed' }>;
+    this.publish(new ScheduledCommandCompletedEvent(held.entry, outcome.result));
+  }
+
+  private lostCompletion(held: HeldCommand): void {
+    this.held.delete(held.entry.id);
+    this.logger.warn(
+      `Command ${held.entry.id} completed after its lease was lost; another worker owns it now.`,
+    );
+  }
+
+  private retryFlushLater(count: number, error: Error): void {
+    this.errorBackoff = Math.min(MAX_ERROR_BACKOFF, Math.max(100, this.errorBackoff * 2));
+    this.logger.error(
+      `Writing ${count} completion(s) failed (retrying in ${this.errorBackoff} ms): ${error.message}`,
+    );
+    if (!this.stopping && !this.flushRetryPending) {
+      this.flushRetryPending = true;
+      this.later(this.errorBackoff, () => {
+        this.flushRetryPending = false;
+        this.scheduleFlush();
+      });
     }
   }
 
   /** Heartbeat: renews the leases of every held command; marks (and aborts) the ones that were lost. */
   private async renewLeases(): Promise<void> {
+    if (this.renewing) return;
     const held = [...this.held.values()].filter((h) => !h.lost);
     if (held.length === 0) return;
+    this.renewing = true;
     try {
       const kept = new Set(
         await this.store.extendLeases(
@@ -614,6 +745,27 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
       }
     } catch (error) {
       this.logger.error(`Renewing leases failed: ${(error as Error).message}`);
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  /** {@link armNextDue}, one lookup at a time (a lookup asked for meanwhile runs after it). */
+  private async lookUpNextDue(claimedAny: boolean): Promise<void> {
+    if (this.dueLookup) {
+      this.dueLookupAgain = true;
+      return;
+    }
+    this.dueLookup = true;
+    try {
+      do {
+        this.dueLookupAgain = false;
+        await this.armNextDue(claimedAny);
+      } while (this.dueLookupAgain && this.isRunning);
+    } catch (error) {
+      this.logger.error(`Looking up the next due time failed: ${(error as Error).message}`);
+    } finally {
+      this.dueLookup = false;
     }
   }
 
@@ -640,7 +792,7 @@ export class CommandPoller implements OnApplicationBootstrap, OnModuleDestroy {
   private armDueTimer(ms: number): void {
     if (!this.isRunning || ms >= this.options.pollingInterval) return;
     ms = Math.max(0, ms);
-    const at = Date.now() + ms;
+    const at = performance.now() + ms;
     if (this.dueTimer && this.dueTimerAt <= at) return;
     this.clearDueTimer();
     this.dueTimerAt = at;

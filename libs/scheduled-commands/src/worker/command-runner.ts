@@ -28,8 +28,17 @@ import {
 /** How one run ended. */
 export type RunOutcome =
   | { readonly kind: 'completed'; readonly result: unknown; readonly resultPayload: string | null }
-  /** `permanent`: can never succeed (unknown name, unreadable payload, no handler): dead-letter without retries. */
-  | { readonly kind: 'failed'; readonly error: string; readonly permanent: boolean };
+  /**
+   * `permanent`: can never succeed (unknown name, unreadable payload, no handler): dead-letter without
+   * retries. `settled`: set when the run timed out while its handler still runs; it resolves when the
+   * handler has returned or thrown (a timeout fires the signal, it cannot stop the handler).
+   */
+  | {
+      readonly kind: 'failed';
+      readonly error: string;
+      readonly permanent: boolean;
+      readonly settled?: Promise<void>;
+    };
 
 const errorText = (error: unknown): string => {
   if (error instanceof Error) return error.message || error.name;
@@ -39,6 +48,8 @@ const errorText = (error: unknown): string => {
     return String(error);
   }
 };
+
+const ignore = (): void => undefined;
 
 /** How a failed send through `CommandBus` ends: a missing handler can never succeed. */
 function failure(commandType: string, error: unknown): RunOutcome {
@@ -111,10 +122,12 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       return Promise.resolve(failure(entry.commandType, error));
     }
-    return this.withTimeout(execution, abort).then(
+    const outcome = execution.then(
       (result) => this.completed(entry.commandType, result),
       (error: unknown) => failure(entry.commandType, error),
     );
+    const ms = this.options.commandTimeout;
+    return ms > 0 ? this.withTimeout(outcome, execution, abort, ms) : outcome;
   }
 
   private completed(commandType: string, result: unknown): RunOutcome {
@@ -128,16 +141,28 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private withTimeout<T>(execution: Promise<T>, abort: LazyAbort): Promise<T> {
-    const ms = this.options.commandTimeout;
-    if (ms <= 0) return execution;
-    return new Promise<T>((resolve, reject) => {
+  /**
+   * `outcome`, or a failed one after `ms`: the signal fires and the outcome carries `settled`, which
+   * resolves once the handler (still running: nothing can stop it from outside) has returned.
+   */
+  private withTimeout(
+    outcome: Promise<RunOutcome>,
+    execution: Promise<unknown>,
+    abort: LazyAbort,
+    ms: number,
+  ): Promise<RunOutcome> {
+    return new Promise<RunOutcome>((resolve, reject) => {
       const timer = setTimeout(() => {
         const error = new CommandTimeoutError(ms, messages.commandTimeout(ms));
         abort.abort(error);
-        reject(error);
+        resolve({
+          kind: 'failed',
+          error: errorText(error),
+          permanent: false,
+          settled: execution.then(ignore, ignore),
+        });
       }, ms);
-      execution.then(
+      outcome.then(
         (value) => {
           clearTimeout(timer);
           resolve(value);
