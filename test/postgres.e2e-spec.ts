@@ -147,14 +147,21 @@ describe.skipIf(!pgAvailable())('several instances on one PostgreSQL database', 
     expect(b.events.of(ScheduledCommandRetryingEvent)).toHaveLength(0);
   });
 
-  it('treats a handler running past commandTimeout as a failed attempt and aborts its signal', async () => {
+  it('treats a handler running past commandTimeout as a failed attempt, aborts its signal, and starts its retry only once it returned', async () => {
     const a = await instance({
       workerId: 'timeouts',
       commandTimeout: 200,
       retryDelayBase: 100,
       maxRetries: 1,
     });
+    const gates = a.app.get(Gates);
     const id = await a.scheduler.schedule(new GateCommand('never-opens'));
+    await until(async () => (await a.scheduler.getStatus(id))?.retryCount === 1, 15_000);
+    // The timed-out handler still runs: its retry (due after 100 ms) waits for it in this instance.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(gates.started).toEqual(['never-opens']);
+    expect(a.poller.overrunCount).toBe(1);
+    gates.open('never-opens');
     await until(async () => (await a.scheduler.getStatus(id))?.status === 'failed', 15_000);
     const entry = await a.scheduler.getStatus(id);
     expect(entry?.errorMessage).toMatch(/commandTimeout \(200 ms\)/);

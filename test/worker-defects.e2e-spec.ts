@@ -142,10 +142,10 @@ describe('worker defects', () => {
 
   it('recovers from a polling pass that rejected: later passes run again', async () => {
     const t = await boot({});
-    const inner = t.poller as unknown as { runTick(): Promise<void> };
-    const runTick = inner.runTick.bind(t.poller);
+    const inner = t.poller as unknown as { runPass(): Promise<void> };
+    const runPass = inner.runPass.bind(t.poller);
     let calls = 0;
-    inner.runTick = () => (++calls === 1 ? Promise.reject(new Error('boom')) : runTick());
+    inner.runPass = () => (++calls === 1 ? Promise.reject(new Error('boom')) : runPass());
     // One pass under way (rejecting) and one queued behind it: both see the rejection.
     const first = t.poller.tick();
     const queued = t.poller.tick();

@@ -28,7 +28,7 @@ import { NestFactory } from '@nestjs/core';
 import { Command, CommandHandler, CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
-  CommandPoller,
+  ScheduledCommandsWorker,
   CommandScheduler,
   getScheduledCommandContext,
   ScheduledCommand,
@@ -154,7 +154,7 @@ if (mode === 'schedule') {
   process.exit(0);
 }
 
-const poller = app.get(CommandPoller);
+const poller = app.get(ScheduledCommandsWorker);
 const report = () =>
   send({
     event: 'stats',

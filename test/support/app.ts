@@ -14,7 +14,7 @@ import { CommandBus, CqrsModule, EventsHandler, type IEventHandler } from '@nest
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   Clock,
-  CommandPoller,
+  ScheduledCommandsWorker,
   CommandScheduler,
   ScheduledCommandCancelledEvent,
   ScheduledCommandCompletedEvent,
@@ -78,7 +78,7 @@ export interface TestApp {
   app: INestApplication;
   scheduler: CommandScheduler;
   store: ScheduledCommandStore;
-  poller: CommandPoller;
+  poller: ScheduledCommandsWorker;
   commandBus: CommandBus;
   events: EventLog;
   clock: Clock;
@@ -114,7 +114,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   moduleRef.useLogger(process.env.TEST_LOGS ? undefined! : ['error']);
   const app = moduleRef.createNestApplication();
   await app.init();
-  const poller = app.get(CommandPoller);
+  const poller = app.get(ScheduledCommandsWorker);
   return {
     app,
     scheduler: app.get(CommandScheduler),

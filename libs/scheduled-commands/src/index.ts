@@ -26,7 +26,11 @@ export type { ScheduleOptions } from './scheduling/schedule-options.js';
 export * from './store/index.js';
 export * from './store/in-memory/index.js';
 export * from './store/typeorm/index.js';
-export { CommandPoller } from './worker/command-poller.js';
+export {
+  CommandPoller,
+  ScheduledCommandsWorker,
+  type WorkerState,
+} from './worker/scheduled-commands-worker.js';
 export {
   getScheduledCommandContext,
   type ScheduledCommandContext,

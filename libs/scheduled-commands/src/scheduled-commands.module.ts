@@ -15,7 +15,7 @@ import {
 } from './scheduled-commands.options.js';
 import { CommandScheduler } from './scheduling/command-scheduler.service.js';
 import { ScheduledCommandStore } from './store/scheduled-command-store.js';
-import { CommandPoller } from './worker/command-poller.js';
+import { ScheduledCommandsWorker } from './worker/scheduled-commands-worker.js';
 import { CommandRunner } from './worker/command-runner.js';
 import { PollingInterval } from './worker/polling-interval.js';
 import { WorkerSignal } from './worker/worker-signal.js';
@@ -30,7 +30,7 @@ import { WorkerSignal } from './worker/worker-signal.js';
  * ScheduledCommandsModule.forRoot({ store: MyStore })
  * ```
  *
- * Provides (globally by default) `CommandScheduler`, `ScheduledCommandStore` and `CommandPoller`.
+ * Provides (globally by default) `CommandScheduler`, `ScheduledCommandStore` and `ScheduledCommandsWorker`.
  */
 @Module({
   // No ScheduleModule here: a second one would run every @Cron/@Interval job of the host twice.
@@ -52,9 +52,15 @@ import { WorkerSignal } from './worker/worker-signal.js';
     WorkerSignal,
     CommandRunner,
     PollingInterval,
-    CommandPoller,
+    ScheduledCommandsWorker,
     CommandScheduler,
   ],
-  exports: [CommandScheduler, ScheduledCommandStore, CommandPoller, CommandRegistry, Clock],
+  exports: [
+    CommandScheduler,
+    ScheduledCommandStore,
+    ScheduledCommandsWorker,
+    CommandRegistry,
+    Clock,
+  ],
 })
 export class ScheduledCommandsModule extends ConfigurableScheduledCommandsModule {}

@@ -8,7 +8,11 @@ import type { EventBus } from '@nestjs/cqrs';
  * With the default publisher of `@nestjs/cqrs`, errors of `@EventsHandler`s never reach this point:
  * the bus reports them itself (`UnhandledExceptionBus`).
  */
-export function publishSafely(eventBus: EventBus, event: object, logger: Logger): void {
+export function publishSafely(
+  eventBus: Pick<EventBus, 'publish'>,
+  event: object,
+  logger: Logger,
+): void {
   const failed = (error: unknown): void => {
     const e = error instanceof Error ? error : new Error(String(error));
     logger.error(`Publishing ${event.constructor.name} failed: ${e.message}`, e.stack);

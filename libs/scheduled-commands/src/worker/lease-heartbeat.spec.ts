@@ -1,0 +1,88 @@
+import { Logger } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { InMemoryScheduledCommandStore } from '../store/in-memory/in-memory-scheduled-command-store.js';
+import { ManualClock } from '../testing/manual-clock.js';
+import { newCommand } from '../testing/new-command.js';
+import { HeldCommands } from './held-commands.js';
+import { LeaseHeartbeat } from './lease-heartbeat.js';
+
+const logger = new Logger('test');
+logger.localInstance.setLogLevels?.([]);
+
+async function setUp(leaseMs = 3_000) {
+  const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'));
+  const store = new InMemoryScheduledCommandStore(clock);
+  await store.scheduleMany([newCommand(), newCommand()]);
+  const ledger = new HeldCommands('w1');
+  const held = (await store.claim({ workerId: 'w1', limit: 2, leaseMs })).map((e) =>
+    ledger.hold(e),
+  );
+  return {
+    clock,
+    store,
+    ledger,
+    held,
+    heartbeat: new LeaseHeartbeat(store, ledger, leaseMs, logger),
+  };
+}
+
+describe('LeaseHeartbeat', () => {
+  it('beats every leaseDuration / 3, at least every 250 ms', async () => {
+    const { store, ledger } = await setUp();
+    expect(new LeaseHeartbeat(store, ledger, 30_000, logger).period).toBe(10_000);
+    expect(new LeaseHeartbeat(store, ledger, 600, logger).period).toBe(250);
+  });
+
+  it('renews every held lease from the store clock', async () => {
+    const { clock, store, held, heartbeat } = await setUp();
+    clock.advance(2_000);
+    await heartbeat.beat();
+    for (const h of held) {
+      expect((await store.get(h.entry.id))?.lockedUntil?.getTime()).toBe(
+        clock.now().getTime() + 3_000,
+      );
+    }
+  });
+
+  it('never has two renewals in flight: a beat during a slow one is skipped', async () => {
+    const { store, heartbeat } = await setUp();
+    let calls = 0;
+    let release!: () => void;
+    const extend = store.extendLeases.bind(store);
+    store.extendLeases = async (leases, ms) => {
+      calls++;
+      await new Promise<void>((r) => (release = r));
+      return extend(leases, ms);
+    };
+    const first = heartbeat.beat();
+    await heartbeat.beat();
+    await heartbeat.beat();
+    expect(calls).toBe(1);
+    release();
+    await first;
+    const next = heartbeat.beat();
+    release();
+    await next;
+    expect(calls).toBe(2);
+  });
+
+  it('marks a running command whose lease is gone as lost and fires its signal', async () => {
+    const { clock, store, held, heartbeat } = await setUp();
+    const signal = held[0].abort.signal;
+    clock.advance(3_000);
+    await store.recoverExpiredLeases(10); // both leases ran out and were taken over
+    held[1].outcome = { kind: 'completed', result: null, resultPayload: null };
+    await heartbeat.beat();
+    expect(held[0].lost).toBe(true);
+    expect(signal.aborted).toBe(true);
+    expect(held[1].lost).toBe(false); // finished: its write finds out by itself
+  });
+
+  it('survives a store that fails', async () => {
+    const { store, heartbeat } = await setUp();
+    store.extendLeases = async () => {
+      throw new Error('down');
+    };
+    await expect(heartbeat.beat()).resolves.toBeUndefined();
+  });
+});
