@@ -1,18 +1,20 @@
-import type {
-  ClaimRequest,
-  Completion,
-  FindOptions,
-  FindResult,
-  Lease,
-  LeaseRecovery,
-  NewScheduledCommand,
-  ScheduledCommandEntry,
-  ScheduledCommandFilter,
-  ScheduledCommandStatistics,
+import { invalidFilter } from './find-options.js';
+import {
+  SCHEDULED_COMMAND_STATUSES,
   ScheduledCommandStatus,
-  ScheduleResult,
-  ScheduleTime,
-  StatusCounts,
+  type ClaimRequest,
+  type Completion,
+  type FindOptions,
+  type FindResult,
+  type Lease,
+  type LeaseRecovery,
+  type NewScheduledCommand,
+  type ScheduledCommandEntry,
+  type ScheduledCommandFilter,
+  type ScheduledCommandStatistics,
+  type ScheduleResult,
+  type ScheduleTime,
+  type StatusCounts,
 } from './scheduled-command-entry.js';
 
 /** Arguments of {@link ScheduledCommandStore.purge}. */
@@ -172,33 +174,46 @@ export abstract class ScheduledCommandStore {
    */
   watch?(onScheduled: () => void): Promise<StoreWatch>;
 
+  /**
+   * Number of entries in `status`. Defaults to reading {@link countByStatus}; a store may answer
+   * it more cheaply.
+   *
+   * @throws InvalidScheduleOptionsError when `status` is not a `ScheduledCommandStatus`
+   */
+  async count(status: ScheduledCommandStatus): Promise<number> {
+    if (!SCHEDULED_COMMAND_STATUSES.includes(status)) {
+      throw invalidFilter('status', status, `one of ${SCHEDULED_COMMAND_STATUSES.join(', ')}`);
+    }
+    return (await this.countByStatus())[status];
+  }
+
   /** Number of `pending` entries (including those waiting for a retry). */
-  async getPendingCount(): Promise<number> {
-    return (await this.countByStatus()).pending;
+  getPendingCount(): Promise<number> {
+    return this.count(ScheduledCommandStatus.Pending);
   }
 
   /** Number of `processing` entries. */
-  async getProcessingCount(): Promise<number> {
-    return (await this.countByStatus()).processing;
+  getProcessingCount(): Promise<number> {
+    return this.count(ScheduledCommandStatus.Processing);
   }
 
   /** Number of `failed` (dead-lettered) entries. */
-  async getFailedCount(): Promise<number> {
-    return (await this.countByStatus()).failed;
+  getFailedCount(): Promise<number> {
+    return this.count(ScheduledCommandStatus.Failed);
   }
 
   /** Number of `completed` entries. */
-  async getCompletedCount(): Promise<number> {
-    return (await this.countByStatus()).completed;
+  getCompletedCount(): Promise<number> {
+    return this.count(ScheduledCommandStatus.Completed);
   }
 
   /** Number of `cancelled` entries. */
-  async getCancelledCount(): Promise<number> {
-    return (await this.countByStatus()).cancelled;
+  getCancelledCount(): Promise<number> {
+    return this.count(ScheduledCommandStatus.Cancelled);
   }
 
   /** Number of `expired` entries. */
-  async getExpiredCount(): Promise<number> {
-    return (await this.countByStatus()).expired;
+  getExpiredCount(): Promise<number> {
+    return this.count(ScheduledCommandStatus.Expired);
   }
 }

@@ -20,10 +20,9 @@ import {
   type StatusCounts,
 } from '../scheduled-command-entry.js';
 import { ScheduledCommandStore, type PurgeRequest } from '../scheduled-command-store.js';
+import { DEFAULT_PURGE_LIMIT, emptyCounts } from '../status-counts.js';
 
 type Row = { -readonly [K in keyof ScheduledCommandEntry]: ScheduledCommandEntry[K] };
-
-const DEFAULT_PURGE_LIMIT = 1000;
 
 const isLive = (status: ScheduledCommandStatus): boolean =>
   status === ScheduledCommandStatus.Pending || status === ScheduledCommandStatus.Processing;
@@ -445,9 +444,3 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
 
 const duplicateId = (id: string): Error =>
   new Error(`A scheduled command with id ${id} already exists`);
-
-function emptyCounts(): StatusCounts {
-  return Object.fromEntries(
-    SCHEDULED_COMMAND_STATUSES.map((status) => [status, 0]),
-  ) as StatusCounts;
-}

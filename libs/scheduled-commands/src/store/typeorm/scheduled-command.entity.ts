@@ -1,6 +1,13 @@
 import { Column, Entity, Index, PrimaryColumn, type ValueTransformer } from 'typeorm';
 import { SCHEDULED_COMMANDS_TABLE } from '../../scheduled-commands.constants.js';
 import type { ScheduledCommandStatus } from '../scheduled-command-entry.js';
+import {
+  INDEX_LIST,
+  PRIMARY_KEY_NAME,
+  TABLE_COLUMNS,
+  type ColumnDefinition,
+  type ColumnName,
+} from './scheduled-commands-table.js';
 
 /**
  * `bigint` columns hold epoch milliseconds. The `pg` driver returns `bigint` as a string (it may
@@ -22,117 +29,98 @@ const epochMs: ValueTransformer = {
  * lease-checked.
  *
  * Times are epoch milliseconds in `bigint` columns, which means the same thing in every dialect
- * and time zone.
+ * and time zone. The columns and indexes are declared from the table definition
+ * (`scheduled-commands-table.ts`), the one source the migrations and the store's SQL share.
  */
-@Entity(SCHEDULED_COMMANDS_TABLE)
-// Runnable rows in claim order: the claim walks each priority's due prefix (see the dialects).
-@Index('IDX_scheduled_commands_claim', ['priority', 'scheduledFor', 'id'], {
-  where: `status = 'pending'`,
-})
-// Lease recovery: processing rows whose lease ran out.
-@Index('IDX_scheduled_commands_lease', ['lockedUntil'], { where: `status = 'processing'` })
-// Expiry sweep: pending rows with an expiry time.
-@Index('IDX_scheduled_commands_expiry', ['expiresAt'], {
-  where: `status = 'pending' AND expires_at IS NOT NULL`,
-})
-// Purge: finished rows (exactly those have a completion time).
-@Index('IDX_scheduled_commands_finished', ['completedAt'], { where: 'completed_at IS NOT NULL' })
-// find() filters, each with the id for keyset paging. Every claim and completion writes a new row
-// version into each index whose predicate it meets, so these stay partial where they can: the status
-// and command type indexes cover failed, cancelled and expired rows only (dead letters, the rows one
-// looks through; pending and processing rows are reached through the claim and lease indexes, and
-// completed rows, most of the table, by walking the primary key newest first), so that a completion,
-// the commonest write, adds entries to the primary key and the finished index only. The correlation
-// index holds only rows that have a correlation id.
-@Index('IDX_scheduled_commands_status', ['status', 'id'], {
-  where: `status IN ('failed', 'cancelled', 'expired')`,
-})
-@Index('IDX_scheduled_commands_command_type', ['commandType', 'id'], {
-  where: `status IN ('failed', 'cancelled', 'expired')`,
-})
-@Index('IDX_scheduled_commands_correlation', ['correlationId', 'id'], {
-  where: 'correlation_id IS NOT NULL',
-})
-// At most one live entry per idempotency key, enforced by the database.
-@Index('UQ_scheduled_commands_idempotency_key', ['idempotencyKey'], {
-  unique: true,
-  where: `status IN ('pending', 'processing') AND idempotency_key IS NOT NULL`,
-})
 export class ScheduledCommandEntity {
   /** Time-ordered UUID (v7) chosen by the scheduler; ascending order is creation order. */
-  @PrimaryColumn({ type: 'varchar', length: 36, primaryKeyConstraintName: 'PK_scheduled_commands' })
   id!: string;
 
   /** Name the command class is registered under. */
-  @Column({ name: 'command_type', type: 'varchar', length: 200 })
   commandType!: string;
 
   /** The command's fields as JSON. */
-  @Column({ type: 'text' })
   payload!: string;
 
   /** One of `ScheduledCommandStatus`. */
-  @Column({ type: 'varchar', length: 16 })
   status!: ScheduledCommandStatus;
 
   /** When the command (or its next retry) is due, epoch milliseconds. */
-  @Column({ name: 'scheduled_for', type: 'bigint', transformer: epochMs })
   scheduledFor!: number;
 
   /** Higher runs first. */
-  @Column({ type: 'integer' })
   priority!: number;
 
   /** Failed attempts followed by a retry. */
-  @Column({ name: 'retry_count', type: 'integer' })
   retryCount!: number;
 
   /** Retries allowed after the first attempt. */
-  @Column({ name: 'max_retries', type: 'integer' })
   maxRetries!: number;
 
   /** Runs started so far; also the fencing token of the current lease. */
-  @Column({ type: 'integer' })
   attempts!: number;
 
   /** Not started after this time (epoch milliseconds): expires. */
-  @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: epochMs })
   expiresAt!: number | null;
 
-  @Column({ name: 'correlation_id', type: 'text', nullable: true })
   correlationId!: string | null;
 
   /** String metadata as a JSON object. */
-  @Column({ type: 'text', nullable: true })
   metadata!: string | null;
 
-  @Column({ name: 'idempotency_key', type: 'text', nullable: true })
   idempotencyKey!: string | null;
 
   /** Epoch milliseconds. */
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
 
   /** When the latest attempt started, epoch milliseconds. */
-  @Column({ name: 'started_at', type: 'bigint', nullable: true, transformer: epochMs })
   startedAt!: number | null;
 
   /** When the entry reached a finished status, epoch milliseconds. */
-  @Column({ name: 'completed_at', type: 'bigint', nullable: true, transformer: epochMs })
   completedAt!: number | null;
 
-  @Column({ name: 'error_message', type: 'text', nullable: true })
   errorMessage!: string | null;
 
   /** The handler's return value as JSON. */
-  @Column({ name: 'result_payload', type: 'text', nullable: true })
   resultPayload!: string | null;
 
   /** Worker holding the lease while processing. */
-  @Column({ name: 'locked_by', type: 'text', nullable: true })
   lockedBy!: string | null;
 
   /** When the lease runs out, epoch milliseconds. */
-  @Column({ name: 'locked_until', type: 'bigint', nullable: true, transformer: epochMs })
   lockedUntil!: number | null;
 }
+
+// Compile-time check: the class declares exactly the properties of the table definition.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+true satisfies Same<keyof ScheduledCommandEntity, (typeof TABLE_COLUMNS)[number]['property']>;
+
+/** The entity property of each column. */
+const propertyOf = new Map<ColumnName, string>(
+  TABLE_COLUMNS.map((column) => [column.name, column.property]),
+);
+
+// The decorators, applied from the table definition: the same as writing `@Column(...)` on each
+// property and `@Index(...)` and `@Entity(...)` on the class.
+for (const column of TABLE_COLUMNS as readonly ColumnDefinition[]) {
+  const { name, kind: type, length } = column;
+  const decorate =
+    name === 'id'
+      ? PrimaryColumn({ name, type, length, primaryKeyConstraintName: PRIMARY_KEY_NAME })
+      : Column({
+          name,
+          type,
+          length,
+          nullable: column.nullable ?? false,
+          transformer: type === 'bigint' ? epochMs : undefined,
+        });
+  decorate(ScheduledCommandEntity.prototype, column.property);
+}
+for (const index of INDEX_LIST) {
+  Index(
+    index.name,
+    index.columns.map((name) => propertyOf.get(name) as string),
+    { where: index.where, ...(index.unique ? { unique: true } : {}) },
+  )(ScheduledCommandEntity);
+}
+Entity(SCHEDULED_COMMANDS_TABLE)(ScheduledCommandEntity);

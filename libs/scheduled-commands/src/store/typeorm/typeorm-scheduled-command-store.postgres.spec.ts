@@ -199,6 +199,21 @@ describe.skipIf(!pgAvailable())('TypeOrmScheduledCommandStore on PostgreSQL', ()
       expect(wakeUps).toBe(4);
     });
 
+    it('calls a subclass override of watch()', async () => {
+      const handle: StoreWatch = { close: async () => {} };
+      const calls: (() => void)[] = [];
+      class CustomWatchStore extends TypeOrmScheduledCommandStore {
+        override async watch(onScheduled: () => void): Promise<StoreWatch> {
+          calls.push(onScheduled);
+          return handle;
+        }
+      }
+      const custom = new CustomWatchStore(dataSource, new SystemClock());
+      const onScheduled = () => undefined;
+      expect(await custom.watch(onScheduled)).toBe(handle);
+      expect(calls).toEqual([onScheduled]);
+    });
+
     it('reconnects the LISTEN connection after it is killed, and close() ends it', async () => {
       let wakeUps = 0;
       const watch = await store.watch!(() => {

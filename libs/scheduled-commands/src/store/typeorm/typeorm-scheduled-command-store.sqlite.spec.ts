@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../clock.js';
 import { InvalidScheduleOptionsError, ScheduledCommandsError } from '../../errors/index.js';
 import { describeStoreConformance, ManualClock, newCommand } from '../../testing/conformance.js';
+import type { StoreWatch } from '../scheduled-command-store.js';
 import { SqliteDialect } from './dialects/sqlite-dialect.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
 import { TypeOrmScheduledCommandStore } from './typeorm-scheduled-command-store.js';
@@ -77,10 +78,26 @@ describe('TypeOrmScheduledCommandStore on SQLite', () => {
     expect((await dataSource.query('PRAGMA journal_mode'))[0].journal_mode).toBe('delete');
   });
 
-  it('does not offer watch()', async () => {
+  it('watch() returns a handle that never calls back (SQLite cannot notify other processes)', async () => {
     const dataSource = track(await openDataSource(tempDatabase()));
     const store = new TypeOrmScheduledCommandStore(dataSource, new SystemClock());
-    expect(store.watch).toBeUndefined();
+    let wakeUps = 0;
+    const watch = await store.watch(() => (wakeUps += 1));
+    await store.schedule(newCommand());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(wakeUps).toBe(0);
+    await expect(watch.close()).resolves.toBeUndefined();
+  });
+
+  it('calls a subclass override of watch()', async () => {
+    const dataSource = track(await openDataSource(tempDatabase()));
+    const handle: StoreWatch = { close: async () => {} };
+    class CustomWatchStore extends TypeOrmScheduledCommandStore {
+      override async watch(): Promise<StoreWatch> {
+        return handle;
+      }
+    }
+    expect(await new CustomWatchStore(dataSource, new SystemClock()).watch()).toBe(handle);
   });
 
   it('refuses DataSource types it does not support, naming the supported ones', () => {

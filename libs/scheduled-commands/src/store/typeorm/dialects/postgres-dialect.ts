@@ -1,9 +1,13 @@
+import type { DataSource } from 'typeorm';
+import type { StoreWatch } from '../../scheduled-command-store.js';
+import { listenClientFactory, PostgresListener } from '../postgres-listener.js';
 import { compileParameters, NOW_PARAMETER, StatementCache } from './bind-parameters.js';
 import {
   pendingPrioritiesCte,
   type BoundStatement,
   type JsonColumn,
   type SqlDialect,
+  type SqlDialectDefinition,
 } from './sql-dialect.js';
 
 /** The `LISTEN/NOTIFY` channel on which the PostgreSQL store announces new or newly due commands. */
@@ -24,7 +28,19 @@ export const POSTGRES_NOW_MS = `(FLOOR(EXTRACT(EPOCH FROM statement_timestamp())
 export class PostgresDialect implements SqlDialect {
   readonly name = 'postgres';
   readonly skipLocked = ' FOR UPDATE SKIP LOCKED';
+  readonly sharedConnection = false;
+  readonly preparedStatements: boolean;
   private readonly cache = new StatementCache();
+
+  /**
+   * @param options `dataSource`: where `watch` listens (required for `watch`);
+   *   `preparedStatements`: see the store's option of that name (default `true`)
+   */
+  constructor(
+    private readonly options: { dataSource?: DataSource; preparedStatements?: boolean } = {},
+  ) {
+    this.preparedStatements = options.preparedStatements ?? true;
+  }
 
   bind(sql: string, params: readonly unknown[]): BoundStatement {
     const compiled = this.cache.get(sql, (text) =>
@@ -107,4 +123,23 @@ export class PostgresDialect implements SqlDialect {
   async prepareConnection(): Promise<void> {
     // Nothing to set: the pool is configured by the DataSource.
   }
+
+  /** `LISTEN` on a dedicated connection built from the DataSource's options (see `PostgresListener`). */
+  async watch(onScheduled: () => void): Promise<StoreWatch> {
+    if (!this.options.dataSource) throw new Error('PostgresDialect: watch() needs a DataSource.');
+    const listener = new PostgresListener(
+      listenClientFactory(this.options.dataSource),
+      SCHEDULED_COMMANDS_CHANNEL,
+      onScheduled,
+    );
+    await listener.start();
+    return listener;
+  }
 }
+
+/** PostgreSQL through the `pg` driver. */
+export const POSTGRES_DIALECT: SqlDialectDefinition = {
+  dataSourceTypes: ['postgres'],
+  create: ({ dataSource, options }) =>
+    new PostgresDialect({ dataSource, preparedStatements: options.preparedStatements }),
+};

@@ -1,4 +1,7 @@
 import type { DataSource } from 'typeorm';
+import type { Clock } from '../../../clock.js';
+import type { StoreWatch } from '../../scheduled-command-store.js';
+import { CLAIM_INDEX } from '../scheduled-commands-table.js';
 
 /** A column of the rows passed as one JSON parameter (see {@link SqlDialect.jsonRows}). */
 export interface JsonColumn {
@@ -16,11 +19,26 @@ export interface BoundStatement {
 /**
  * The few things that differ between the SQL dialects of the TypeORM store. Statements are written
  * once, with `$1..$n` parameters and the `$now` token for the store's current time (epoch
- * milliseconds); each dialect turns them into what its driver runs.
+ * milliseconds), by the builders in `../sql/`; each dialect turns them into what its driver runs.
+ *
+ * To add a database: write one file with a class implementing this interface and a
+ * {@link SqlDialectDefinition}, and list the definition in `select-dialect.ts`.
  */
 export interface SqlDialect {
   /** Dialect name, for messages. */
-  readonly name: 'sqlite' | 'postgres';
+  readonly name: string;
+
+  /**
+   * Whether statements with a fixed text may run as named prepared statements on the connection's
+   * `pg` client (see `postgres-prepared-statements.ts`). Only for `pg`-driven dialects.
+   */
+  readonly preparedStatements: boolean;
+
+  /**
+   * Whether every query runner of the DataSource shares one connection (SQLite): a transaction
+   * then has to keep the store's other statements out until it ends, or they would run inside it.
+   */
+  readonly sharedConnection: boolean;
 
   /**
    * Rewrites `sql` (with `$1..$n` and `$now`) for the driver, with the matching parameter list.
@@ -76,18 +94,32 @@ export interface SqlDialect {
 
   /** One-time connection set-up before the first statement (pragmas on SQLite). */
   prepareConnection(dataSource: DataSource): Promise<void>;
+
+  /**
+   * Calls `onScheduled` whenever any instance schedules, reschedules, requeues or releases a
+   * command (the store's `watch`). Absent when the database cannot notify other instances.
+   */
+  watch?(onScheduled: () => void): Promise<StoreWatch>;
 }
 
-/** Partial index of pending rows in (priority, scheduled_for, id) order: claims and next-due lookups. */
-export const CLAIM_INDEX = 'IDX_scheduled_commands_claim';
-/** Partial index of processing rows by lease end: lease recovery. */
-export const LEASE_INDEX = 'IDX_scheduled_commands_lease';
-/** Partial index of pending rows by expiry time: the expiry sweep. */
-export const EXPIRY_INDEX = 'IDX_scheduled_commands_expiry';
-/** Partial index of finished rows by completion time: purge. */
-export const FINISHED_INDEX = 'IDX_scheduled_commands_finished';
-/** Unique partial index of the idempotency keys of live rows. */
-export const IDEMPOTENCY_INDEX = 'UQ_scheduled_commands_idempotency_key';
+/** What a dialect is built from: the store's DataSource, clock and options. */
+export interface SqlDialectContext {
+  readonly dataSource: DataSource;
+  /** The store's injected clock (a dialect whose database has a clock uses that instead). */
+  readonly clock: Clock;
+  /** `preparedStatements` and `configureSqlite` of the store's options. */
+  readonly options: {
+    readonly preparedStatements?: boolean;
+    readonly configureSqlite?: boolean;
+  };
+}
+
+/** A dialect as the store selects it: the DataSource types it serves, and how to build it. */
+export interface SqlDialectDefinition {
+  /** `DataSource` `type` values this dialect runs on. */
+  readonly dataSourceTypes: readonly string[];
+  create(context: SqlDialectContext): SqlDialect;
+}
 
 /** Quotes an identifier, or each part of a dotted `schema.table` name. */
 export function quoteTableName(name: string): string {

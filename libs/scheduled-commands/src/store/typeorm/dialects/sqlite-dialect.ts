@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { compileParameters, NOW_PARAMETER, StatementCache } from './bind-parameters.js';
+import { CLAIM_INDEX } from '../scheduled-commands-table.js';
 import {
-  CLAIM_INDEX,
   type BoundStatement,
   type JsonColumn,
   type SqlDialect,
+  type SqlDialectDefinition,
 } from './sql-dialect.js';
 
 /** Busy timeout set on a SQLite connection that has none, in milliseconds. */
@@ -31,6 +32,8 @@ export interface SqliteDialectOptions {
 export class SqliteDialect implements SqlDialect {
   readonly name = 'sqlite';
   readonly skipLocked = '';
+  readonly preparedStatements = false;
+  readonly sharedConnection = true;
   private readonly logger = new Logger('TypeOrmScheduledCommandStore');
   private readonly cache = new StatementCache();
 
@@ -134,3 +137,13 @@ export class SqliteDialect implements SqlDialect {
     }
   }
 }
+
+/** SQLite through `better-sqlite3` (or `sqlite3`): the injected clock is the store's clock. */
+export const SQLITE_DIALECT: SqlDialectDefinition = {
+  dataSourceTypes: ['better-sqlite3', 'sqlite'],
+  create: ({ clock, options }) =>
+    new SqliteDialect({
+      nowMs: () => clock.now().getTime(),
+      configureConnection: options.configureSqlite ?? true,
+    }),
+};

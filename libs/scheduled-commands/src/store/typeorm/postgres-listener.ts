@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { StoreWatch } from '../../scheduled-command-store.js';
+import type { StoreWatch } from '../scheduled-command-store.js';
 
 /** The subset of a `pg` client the listener uses. */
 interface ListenClient {

@@ -1,0 +1,152 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { SqlDialect } from './dialects/sql-dialect.js';
+import { executePrepared } from './postgres-prepared-statements.js';
+import type { Row } from './row-codec.js';
+
+/** What one statement returned: its rows and the number of rows it changed. */
+export interface StatementResult {
+  readonly rows: Row[];
+  readonly affected: number;
+}
+
+/** Runs the store's statements: on a pooled connection each, or all on one in a transaction. */
+export interface StatementRunner {
+  /**
+   * Runs one statement (`$1..$n`, `$now`). `fixedText`: the statement's text is the same on every
+   * call of this store (no filter or list built into it), so it may run as a named prepared statement.
+   */
+  execute(sql: string, params: readonly unknown[], fixedText?: boolean): Promise<StatementResult>;
+}
+
+/**
+ * Keeps the statements of the stores on one shared connection (SQLite: TypeORM has one query runner
+ * per DataSource) out of a transaction on it: a statement sent while the transaction is open would
+ * run inside it, and be undone with it. Statements run side by side; a transaction waits for those
+ * under way and holds back new ones until it ends.
+ */
+class ConnectionGate {
+  private running = 0;
+  private held: Promise<void> | null = null;
+  private drained: (() => void) | null = null;
+
+  /** Whether a transaction holds (or waits for) the connection: callers then await {@link wait}. */
+  get busy(): boolean {
+    return this.held !== null;
+  }
+
+  async wait(): Promise<void> {
+    while (this.held) await this.held;
+  }
+
+  enter(): void {
+    this.running += 1;
+  }
+
+  leave(): void {
+    this.running -= 1;
+    if (this.running === 0) this.drained?.();
+  }
+
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    await this.wait();
+    let release!: () => void;
+    this.held = new Promise((resolve) => (release = resolve));
+    try {
+      if (this.running > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      this.drained = null;
+      return await work();
+    } finally {
+      this.held = null;
+      release();
+    }
+  }
+}
+
+/** One gate per DataSource, shared by every store on it. */
+const gates = new WeakMap<DataSource, ConnectionGate>();
+
+/**
+ * The store's executor: binds a statement for the dialect, runs it on a query runner of the
+ * DataSource (as a named prepared statement when the dialect allows it), and gives the runner back.
+ */
+export class StatementExecutor implements StatementRunner {
+  private readonly gate: ConnectionGate | null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly dialect: SqlDialect,
+  ) {
+    let gate: ConnectionGate | null = null;
+    if (dialect.sharedConnection) {
+      gate = gates.get(dataSource) ?? new ConnectionGate();
+      gates.set(dataSource, gate);
+    }
+    this.gate = gate;
+  }
+
+  async execute(
+    sql: string,
+    params: readonly unknown[],
+    fixedText = false,
+  ): Promise<StatementResult> {
+    const gate = this.gate;
+    if (gate === null)
+      return this.run(this.dataSource.createQueryRunner(), sql, params, fixedText, true);
+    if (gate.busy) await gate.wait();
+    gate.enter();
+    try {
+      return await this.run(this.dataSource.createQueryRunner(), sql, params, fixedText, true);
+    } finally {
+      gate.leave();
+    }
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection: every statement it runs through the given
+   * runner is committed together, or, when `work` (or the commit) fails, none is.
+   */
+  async transaction<T>(work: (runner: StatementRunner) => Promise<T>): Promise<T> {
+    const transact = async (): Promise<T> => {
+      const queryRunner = this.dataSource.createQueryRunner();
+      const inTransaction: StatementRunner = {
+        execute: (sql, params, fixedText = false) =>
+          this.run(queryRunner, sql, params, fixedText, false),
+      };
+      try {
+        await queryRunner.startTransaction();
+        let result: T;
+        try {
+          result = await work(inTransaction);
+        } catch (error) {
+          await queryRunner.rollbackTransaction().catch(() => undefined);
+          throw error;
+        }
+        await queryRunner.commitTransaction();
+        return result;
+      } finally {
+        await queryRunner.release();
+      }
+    };
+    return this.gate ? this.gate.exclusive(transact) : transact();
+  }
+
+  private async run(
+    runner: QueryRunner,
+    sql: string,
+    params: readonly unknown[],
+    fixedText: boolean,
+    release: boolean,
+  ): Promise<StatementResult> {
+    const bound = this.dialect.bind(sql, params);
+    try {
+      if (fixedText && this.dialect.preparedStatements) {
+        return await executePrepared(this.dataSource, runner, bound.sql, bound.params);
+      }
+      const result = await runner.query(bound.sql, bound.params, true);
+      const rows = (Array.isArray(result.records) ? result.records : []) as Row[];
+      return { rows, affected: result.affected ?? rows.length };
+    } finally {
+      if (release) await runner.release();
+    }
+  }
+}
