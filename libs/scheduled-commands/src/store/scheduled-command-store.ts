@@ -60,7 +60,10 @@ export abstract class ScheduledCommandStore {
    */
   abstract schedule(command: NewScheduledCommand): Promise<ScheduleResult>;
 
-  /** Like {@link schedule} for many commands at once (one round-trip where the store can); results in input order. */
+  /**
+   * Like {@link schedule} for many commands at once (one round-trip where the store can); results in
+   * input order. All or nothing: when it rejects, none of the commands was stored.
+   */
   abstract scheduleMany(commands: readonly NewScheduledCommand[]): Promise<ScheduleResult[]>;
 
   /**
@@ -74,7 +77,8 @@ export abstract class ScheduledCommandStore {
 
   /**
    * Marks runs as `completed` (`completedAt = now`, `resultPayload`, lease cleared), each only if its
-   * entry is still `processing` under that exact lease. Returns the ids that were written.
+   * entry is still `processing` under that exact lease. Returns the ids that were written. All or
+   * nothing: when it rejects, none was written (so a retry of the same batch reports every id).
    */
   abstract complete(completions: readonly Completion[]): Promise<string[]>;
 
@@ -170,7 +174,8 @@ export abstract class ScheduledCommandStore {
 
   /**
    * Optional: calls `onScheduled` when any instance sharing this store schedules (or reschedules, or
-   * requeues) a command (PostgreSQL `LISTEN/NOTIFY`). Stores without cross-instance notification omit it.
+   * requeues) a command (PostgreSQL `LISTEN/NOTIFY`). Stores without cross-instance notification omit
+   * it, or return a handle that never calls back (the TypeORM store on SQLite).
    */
   watch?(onScheduled: () => void): Promise<StoreWatch>;
 

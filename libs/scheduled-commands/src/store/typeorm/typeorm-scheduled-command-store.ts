@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
 import type { Clock } from '../../clock.js';
-import { ScheduledCommandsError } from '../../errors/index.js';
 import { SCHEDULED_COMMANDS_TABLE } from '../../scheduled-commands.constants.js';
 import { messages } from '../../scheduled-commands.messages.js';
 import { byIdAsc, byTimeThenId, claimOrder } from '../entry-order.js';
@@ -27,10 +26,11 @@ import {
   type PurgeRequest,
   type StoreWatch,
 } from '../scheduled-command-store.js';
-import { DEFAULT_PURGE_LIMIT, emptyCounts } from '../status-counts.js';
+import { DEFAULT_PURGE_LIMIT } from '../status-counts.js';
 import { quoteTableName, type SqlDialect } from './dialects/sql-dialect.js';
 import { filterCondition } from './find-query.js';
-import { leaseRow, newRow, num, toEntry, wholeMs, type ClaimedBy, type Row } from './row-codec.js';
+import { BATCH_SIZE, insertCommands, updateLeaseBatches } from './batch-writes.js';
+import { leaseRow, toEntry, toStatistics, wholeMs, type ClaimedBy, type Row } from './row-codec.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
 import { selectDialect } from './select-dialect.js';
 import { NO_LOWER_BOUND } from './sql/claim-sql.js';
@@ -43,10 +43,6 @@ import type { TypeOrmScheduledCommandStoreOptions } from './typeorm-store-option
 
 export type { TypeOrmScheduledCommandStoreOptions } from './typeorm-store-options.js';
 
-/** Rows per statement in batch writes (every batch travels as one JSON parameter). */
-const BATCH_SIZE = 1000;
-/** Rounds of "insert, then look up the key holders" before `schedule` gives up. */
-const MAX_SCHEDULE_ROUNDS = 10;
 /** Attempts of a requeue that lost a race for an idempotency key against a concurrent insert. */
 const MAX_REQUEUE_ATTEMPTS = 3;
 
@@ -132,20 +128,8 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   /** All or nothing: several commands are inserted in one transaction (see the class). */
   override async scheduleMany(commands: readonly NewScheduledCommand[]): Promise<ScheduleResult[]> {
     await this.prepare();
-    const results: ScheduleResult[] = new Array(commands.length);
-    const insertAll = async (runner: StatementRunner): Promise<void> => {
-      for (let offset = 0; offset < commands.length; offset += BATCH_SIZE) {
-        await this.insertBatch(
-          runner,
-          commands.slice(offset, offset + BATCH_SIZE),
-          offset,
-          results,
-        );
-      }
-    };
-    if (commands.length > 1) await this.executor.transaction(insertAll);
-    else await insertAll(this.executor);
-    return results;
+    const insertAll = (runner: StatementRunner) => insertCommands(runner, this.sql, commands);
+    return commands.length > 1 ? this.executor.transaction(insertAll) : insertAll(this.executor);
   }
 
   override async claim(request: ClaimRequest): Promise<ScheduledCommandEntry[]> {
@@ -301,39 +285,12 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
 
   override async countByStatus(): Promise<StatusCounts> {
     await this.prepare();
-    const counts = emptyCounts();
-    for (const row of await this.rows(this.sql.countByStatus, [])) {
-      const status = row.status as ScheduledCommandStatus;
-      if (status in counts) counts[status] = num(row.v_count);
-    }
-    return counts;
+    return toStatistics(await this.rows(this.sql.countByStatus, [])).counts;
   }
 
   override async getStatistics(): Promise<ScheduledCommandStatistics> {
     await this.prepare();
-    const counts = emptyCounts();
-    let total = 0;
-    let oldest: number | null = null;
-    let waitingForRetry = 0;
-    let dueNow = 0;
-    for (const row of await this.rows(this.sql.statistics, [])) {
-      const status = row.status as ScheduledCommandStatus;
-      const n = num(row.v_count);
-      total += n;
-      if (status in counts) counts[status] = n;
-      if (status === ScheduledCommandStatus.Pending) {
-        oldest = row.v_oldest === null || row.v_oldest === undefined ? null : Number(row.v_oldest);
-        waitingForRetry = num(row.v_retrying);
-        dueNow = num(row.v_due);
-      }
-    }
-    return {
-      counts,
-      total,
-      oldestPendingScheduledFor: oldest === null ? null : new Date(oldest),
-      waitingForRetry,
-      dueNow,
-    };
+    return toStatistics(await this.rows(this.sql.statistics, []));
   }
 
   override async purge(request: PurgeRequest): Promise<number> {
@@ -428,69 +385,10 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   ): Promise<string[]> {
     if (items.length === 0) return [];
     await this.prepare();
-    const updateAll = async (runner: StatementRunner): Promise<string[]> => {
-      const done: string[] = [];
-      for (let offset = 0; offset < items.length; offset += BATCH_SIZE) {
-        const batch = items.length <= BATCH_SIZE ? items : items.slice(offset, offset + BATCH_SIZE);
-        const { rows } = await runner.execute(
-          sql(),
-          [JSON.stringify(batch.map((item) => row(item))), ...extraParams],
-          true,
-        );
-        for (const updated of rows) done.push(String(updated.id));
-      }
-      return done;
-    };
+    const updateAll = (runner: StatementRunner) =>
+      updateLeaseBatches(runner, sql(), items, row, extraParams);
     return items.length > BATCH_SIZE
       ? this.executor.transaction(updateAll)
       : updateAll(this.executor);
-  }
-
-  /**
-   * Inserts a batch with `ON CONFLICT DO NOTHING` on the live-idempotency-key index, then reads the
-   * holders of the keys that were taken. A holder may finish between the two statements (the key is
-   * free again): those commands go round once more.
-   */
-  private async insertBatch(
-    runner: StatementRunner,
-    batch: readonly NewScheduledCommand[],
-    offset: number,
-    results: ScheduleResult[],
-  ): Promise<void> {
-    let waiting = batch.map((command, index) => ({ command, index: offset + index }));
-    for (let round = 1; waiting.length > 0; round++) {
-      if (round > MAX_SCHEDULE_ROUNDS) {
-        throw new ScheduledCommandsError(
-          `Could not schedule ${waiting.length} command(s): their idempotency keys kept changing hands.`,
-        );
-      }
-      const { rows } = await runner.execute(
-        this.sql.insert,
-        [JSON.stringify(waiting.map((w) => newRow(w.command)))],
-        true,
-      );
-      const inserted = new Set(rows.map((r) => String(r.id)));
-      const skipped = waiting.filter((w) => {
-        if (!inserted.has(w.command.id)) return true;
-        results[w.index] = { id: w.command.id, created: true };
-        return false;
-      });
-      if (skipped.length === 0) return;
-      const keys = [...new Set(skipped.map((w) => w.command.idempotencyKey))];
-      if (keys.some((key) => key === null)) {
-        // Only the idempotency index is a DO NOTHING target; anything else raised an error.
-        throw new ScheduledCommandsError('A command without an idempotency key was not inserted.');
-      }
-      const holders = await runner.execute(this.sql.keyHolders, [
-        JSON.stringify(keys.map((key) => ({ v_key: key }))),
-      ]);
-      const holderOf = new Map(holders.rows.map((r) => [String(r.idempotency_key), String(r.id)]));
-      waiting = skipped.filter((w) => {
-        const holder = holderOf.get(w.command.idempotencyKey as string);
-        if (holder === undefined) return true;
-        results[w.index] = { id: holder, created: false };
-        return false;
-      });
-    }
   }
 }

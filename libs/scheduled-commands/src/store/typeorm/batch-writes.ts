@@ -1,0 +1,105 @@
+import { ScheduledCommandsError } from '../../errors/index.js';
+import type { NewScheduledCommand, ScheduleResult } from '../scheduled-command-entry.js';
+import { newRow } from './row-codec.js';
+import type { StatementRunner } from './statement-executor.js';
+
+/** Rows per statement in batch writes (every batch travels as one JSON parameter). */
+export const BATCH_SIZE = 1000;
+/** Rounds of "insert, then look up the key holders" before `schedule` gives up. */
+const MAX_SCHEDULE_ROUNDS = 10;
+
+/**
+ * Runs the lease update `sql` (its `$1` the batch, `extraParams` after it) for `items`, at most
+ * {@link BATCH_SIZE} per statement, with `row` giving each item's JSON object; returns the ids updated.
+ */
+export async function updateLeaseBatches<T>(
+  runner: StatementRunner,
+  sql: string,
+  items: readonly T[],
+  row: (item: T) => Record<string, unknown>,
+  extraParams: readonly unknown[],
+): Promise<string[]> {
+  const done: string[] = [];
+  for (let offset = 0; offset < items.length; offset += BATCH_SIZE) {
+    const batch = items.length <= BATCH_SIZE ? items : items.slice(offset, offset + BATCH_SIZE);
+    const { rows } = await runner.execute(
+      sql,
+      [JSON.stringify(batch.map((item) => row(item))), ...extraParams],
+      true,
+    );
+    for (const updated of rows) done.push(String(updated.id));
+  }
+  return done;
+}
+
+/** The insert and key-holder statements of {@link insertCommands}. */
+export interface InsertStatements {
+  readonly insert: string;
+  readonly keyHolders: string;
+}
+
+/**
+ * Inserts `commands`, at most {@link BATCH_SIZE} per statement; returns their results in input
+ * order (see {@link insertChunk}).
+ */
+export async function insertCommands(
+  runner: StatementRunner,
+  sql: InsertStatements,
+  commands: readonly NewScheduledCommand[],
+): Promise<ScheduleResult[]> {
+  const results: ScheduleResult[] = new Array(commands.length);
+  for (let offset = 0; offset < commands.length; offset += BATCH_SIZE) {
+    const chunk = commands.slice(offset, offset + BATCH_SIZE);
+    await insertChunk(runner, sql, chunk, offset, results);
+  }
+  return results;
+}
+
+/**
+ * Inserts a batch with `ON CONFLICT DO NOTHING` on the live-idempotency-key index, then reads the
+ * holders of the keys that were taken. A holder may finish between the two statements (the key is
+ * free again): those commands go round once more.
+ */
+async function insertChunk(
+  runner: StatementRunner,
+  sql: InsertStatements,
+  batch: readonly NewScheduledCommand[],
+  offset: number,
+  results: ScheduleResult[],
+): Promise<void> {
+  let waiting = batch.map((command, index) => ({ command, index: offset + index }));
+  for (let round = 1; waiting.length > 0; round++) {
+    if (round > MAX_SCHEDULE_ROUNDS) {
+      throw new ScheduledCommandsError(
+        `Could not schedule ${waiting.length} command(s): their idempotency keys kept changing hands.`,
+      );
+    }
+    const { rows } = await runner.execute(
+      sql.insert,
+      [JSON.stringify(waiting.map((w) => newRow(w.command)))],
+      true,
+    );
+    const inserted = new Set(rows.map((r) => String(r.id)));
+    const skipped = waiting.filter((w) => {
+      if (!inserted.has(w.command.id)) return true;
+      results[w.index] = { id: w.command.id, created: true };
+      return false;
+    });
+    if (skipped.length === 0) return;
+    const keys = [...new Set(skipped.map((w) => w.command.idempotencyKey))];
+    if (keys.some((key) => key === null)) {
+      // Only the idempotency index is a DO NOTHING target; anything else raised an error.
+      throw new ScheduledCommandsError('A command without an idempotency key was not inserted.');
+    }
+    const holders = await runner.execute(sql.keyHolders, [
+      JSON.stringify(keys.map((key) => ({ v_key: key }))),
+    ]);
+    const holderOf = new Map(holders.rows.map((r) => [String(r.idempotency_key), String(r.id)]));
+    waiting = skipped.filter((w) => {
+      const holder = holderOf.get(w.command.idempotencyKey as string);
+      if (holder === undefined) return true;
+      results[w.index] = { id: holder, created: false };
+      return false;
+    });
+  }
+}

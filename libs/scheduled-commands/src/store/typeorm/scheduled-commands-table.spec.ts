@@ -1,0 +1,156 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSchemaStatements } from './migrations/scheduled-commands-schema.js';
+import { CLAIM_RETURNING, RETURNING } from './row-codec.js';
+import { ScheduledCommandEntity } from './scheduled-command.entity.js';
+import {
+  CLAIM_INDEX,
+  EXPIRY_INDEX,
+  FINISHED_INDEX,
+  IDEMPOTENCY_INDEX,
+  INDEX_LIST,
+  LEASE_INDEX,
+  PRIMARY_KEY_NAME,
+  TABLE_COLUMNS,
+} from './scheduled-commands-table.js';
+import { insertSql } from './sql/schedule-sql.js';
+import { SqliteDialect } from './dialects/sqlite-dialect.js';
+
+const names = TABLE_COLUMNS.map((column) => column.name);
+
+// The table definition is the one source of the schema: each place that writes the schema out is
+// checked against it here (the migrations are also checked against `synchronize` in their spec).
+describe('the table definition', () => {
+  let dataSource: DataSource;
+  beforeAll(async () => {
+    dataSource = await new DataSource({
+      type: 'better-sqlite3',
+      database: ':memory:',
+      entities: [ScheduledCommandEntity],
+      synchronize: true,
+    }).initialize();
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+  });
+
+  it('gives the entity its columns, in order, with their types, lengths and nullability', () => {
+    const metadata = dataSource.getMetadata(ScheduledCommandEntity);
+    expect(metadata.tableName).toBe('scheduled_commands');
+    expect(
+      metadata.columns.map((c) => ({
+        property: c.propertyName,
+        name: c.databaseName,
+        kind: c.type,
+        length: c.length === '' ? undefined : Number(c.length),
+        nullable: c.isNullable,
+      })),
+    ).toEqual(
+      TABLE_COLUMNS.map((c) => ({
+        property: c.property,
+        name: c.name,
+        kind: c.kind,
+        length: 'length' in c ? c.length : undefined,
+        nullable: 'nullable' in c ? c.nullable : false,
+      })),
+    );
+    expect(metadata.primaryColumns.map((c) => c.databaseName)).toEqual(['id']);
+    expect(metadata.primaryColumns[0].primaryKeyConstraintName).toBe(PRIMARY_KEY_NAME);
+  });
+
+  it('gives the entity its indexes: names, columns, uniqueness and predicates', () => {
+    const metadata = dataSource.getMetadata(ScheduledCommandEntity);
+    const indexes = metadata.indices
+      .map((index) => ({
+        name: index.name,
+        columns: index.columns.map((c) => c.databaseName),
+        unique: index.isUnique,
+        where: index.where,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    expect(indexes).toEqual(
+      INDEX_LIST.map((index) => ({
+        name: index.name,
+        columns: [...index.columns],
+        unique: index.unique ?? false,
+        where: index.where,
+      })).sort((a, b) => a.name.localeCompare(b.name)),
+    );
+  });
+
+  it('gives the migrations their columns and indexes', () => {
+    for (const dialect of ['sqlite', 'postgres'] as const) {
+      const [table, ...indexes] = createSchemaStatements(dialect, '"t"');
+      const columns = [
+        ...table.matchAll(/"(\w+)" (?:character varying|varchar|text|integer|bigint)/g),
+      ];
+      expect(columns.map((match) => match[1])).toEqual(names);
+      expect(indexes.map((sql) => /INDEX "(\w+)"/.exec(sql)?.[1])).toEqual(
+        INDEX_LIST.map((index) => index.name),
+      );
+    }
+  });
+
+  it('names the indexes the SQL refers to', () => {
+    expect([CLAIM_INDEX, LEASE_INDEX, EXPIRY_INDEX, FINISHED_INDEX, IDEMPOTENCY_INDEX]).toEqual(
+      [
+        'IDX_scheduled_commands_claim',
+        'IDX_scheduled_commands_lease',
+        'IDX_scheduled_commands_expiry',
+        'IDX_scheduled_commands_finished',
+        'UQ_scheduled_commands_idempotency_key',
+      ].map((name) => INDEX_LIST.find((index) => index.name === name)?.name),
+    );
+  });
+
+  it('gives the store its column lists and an insert that writes every column in table order', async () => {
+    expect(RETURNING).toBe(names.join(', '));
+    expect(CLAIM_RETURNING.split(', ').every((name) => names.includes(name as never))).toBe(true);
+    const dialect = new SqliteDialect({ nowMs: () => 1_000 });
+    const sql = insertSql('"scheduled_commands"', dialect);
+    expect(sql).toContain(`INSERT INTO "scheduled_commands" (${names.join(', ')})`);
+    // Run against the entity's table, the insert puts each value in its column.
+    const bound = dialect.bind(sql, [
+      JSON.stringify([
+        {
+          v_id: 'a',
+          v_command_type: 't',
+          v_payload: '{}',
+          v_scheduled_for: 5,
+          v_delay: null,
+          v_priority: 2,
+          v_max_retries: 3,
+          v_expires_after: 7,
+          v_correlation_id: 'c',
+          v_metadata: 'm',
+          v_idempotency_key: 'k',
+        },
+      ]),
+    ]);
+    expect(await dataSource.query(bound.sql, bound.params)).toEqual([{ id: 'a' }]);
+    const [row] = await dataSource.query(`SELECT ${RETURNING} FROM scheduled_commands`);
+    expect(row).toEqual({
+      id: 'a',
+      command_type: 't',
+      payload: '{}',
+      status: 'pending',
+      scheduled_for: 5,
+      priority: 2,
+      retry_count: 0,
+      max_retries: 3,
+      attempts: 0,
+      expires_at: 12,
+      correlation_id: 'c',
+      metadata: 'm',
+      idempotency_key: 'k',
+      created_at: 1_000,
+      started_at: null,
+      completed_at: null,
+      error_message: null,
+      result_payload: null,
+      locked_by: null,
+      locked_until: null,
+    });
+  });
+});
