@@ -22,7 +22,9 @@ export interface BoundStatement {
  * milliseconds), by the builders in `../sql/`; each dialect turns them into what its driver runs.
  *
  * To add a database: write one file with a class implementing this interface and a
- * {@link SqlDialectDefinition}, and list the definition in `select-dialect.ts`.
+ * {@link SqlDialectDefinition}, and list the definition in `select-dialect.ts`. Its migration takes
+ * the columns and indexes from the table definition and its column types from
+ * `migrations/scheduled-commands-schema.ts`.
  */
 export interface SqlDialect {
   /** Dialect name, for messages. */
