@@ -1,9 +1,8 @@
 import { Clock, SystemClock } from '../../clock.js';
 import { messages } from '../../scheduled-commands.messages.js';
 import { byIdAsc, byTimeThenId, claimOrder } from '../entry-order.js';
-import { encodeCursor, parseFilter, parseFindOptions } from '../find-options.js';
+import { encodeCursor, parseFindOptions } from '../find-options.js';
 import {
-  SCHEDULED_COMMAND_STATUSES,
   ScheduledCommandStatus,
   type ClaimRequest,
   type Completion,
@@ -21,27 +20,16 @@ import {
 } from '../scheduled-command-entry.js';
 import { ScheduledCommandStore, type PurgeRequest } from '../scheduled-command-store.js';
 import { DEFAULT_PURGE_LIMIT, emptyCounts } from '../status-counts.js';
-
-type Row = { -readonly [K in keyof ScheduledCommandEntry]: ScheduledCommandEntry[K] };
-
-const isLive = (status: ScheduledCommandStatus): boolean =>
-  status === ScheduledCommandStatus.Pending || status === ScheduledCommandStatus.Processing;
-
-const copyDate = (date: Date | null): Date | null => (date ? new Date(date.getTime()) : null);
-
-/** A detached copy: callers may change what they get without touching the store. */
-function snapshot(row: Row): ScheduledCommandEntry {
-  return {
-    ...row,
-    scheduledFor: new Date(row.scheduledFor.getTime()),
-    expiresAt: copyDate(row.expiresAt),
-    metadata: row.metadata ? { ...row.metadata } : null,
-    createdAt: new Date(row.createdAt.getTime()),
-    startedAt: copyDate(row.startedAt),
-    completedAt: copyDate(row.completedAt),
-    lockedUntil: copyDate(row.lockedUntil),
-  };
-}
+import {
+  duplicateId,
+  isClaimable,
+  isLive,
+  matcher,
+  newRow,
+  snapshot,
+  statisticsOf,
+  type Row,
+} from './in-memory-rows.js';
 
 /**
  * A {@link ScheduledCommandStore} that keeps entries in the process memory: for tests, demos and
@@ -87,7 +75,7 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
     const now = this.nowMs();
     const from = request.scheduledFrom?.getTime() ?? -Infinity;
     const due = [...this.rows.values()]
-      .filter((row) => this.isClaimable(row, now) && row.scheduledFor.getTime() >= from)
+      .filter((row) => isClaimable(row, now) && row.scheduledFor.getTime() >= from)
       .sort(claimOrder)
       .slice(0, Math.max(0, request.limit));
     return due.map((row) => {
@@ -245,7 +233,7 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
     fromStatuses: readonly ScheduledCommandStatus[],
     limit: number,
   ): Promise<ScheduledCommandEntry[]> {
-    const match = this.matcher(filter);
+    const match = matcher(filter);
     const now = this.nowMs();
     const requeued: ScheduledCommandEntry[] = [];
     // Oldest first; the key check runs per row, so two finished entries sharing a key yield one.
@@ -269,7 +257,7 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
    *   `cursor` and a non-zero `offset` are given, or a filter field is invalid.
    */
   override async find(filter: ScheduledCommandFilter, options?: FindOptions): Promise<FindResult> {
-    const match = this.matcher(filter);
+    const match = matcher(filter);
     const { limit, offset, order, afterId } = parseFindOptions(options);
     const desc = order === 'desc';
     let rows = [...this.rows.values()].filter(match).sort(byIdAsc);
@@ -290,26 +278,7 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
   }
 
   override async getStatistics(): Promise<ScheduledCommandStatistics> {
-    const now = this.nowMs();
-    const counts = emptyCounts();
-    let oldest: number | null = null;
-    let waitingForRetry = 0;
-    let dueNow = 0;
-    for (const row of this.rows.values()) {
-      counts[row.status] += 1;
-      if (row.status !== ScheduledCommandStatus.Pending) continue;
-      const due = row.scheduledFor.getTime();
-      if (oldest === null || due < oldest) oldest = due;
-      if (row.retryCount > 0) waitingForRetry += 1;
-      if (due <= now) dueNow += 1;
-    }
-    return {
-      counts,
-      total: this.rows.size,
-      oldestPendingScheduledFor: oldest === null ? null : new Date(oldest),
-      waitingForRetry,
-      dueNow,
-    };
+    return statisticsOf(this.rows.values(), this.nowMs());
   }
 
   override async purge(request: PurgeRequest): Promise<number> {
@@ -349,42 +318,9 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
       if (holder !== undefined) return { id: holder, created: false };
     }
     if (this.rows.has(command.id)) throw duplicateId(command.id);
-    const scheduledFor = command.scheduledFor
-      ? command.scheduledFor.getTime()
-      : now + (command.delay ?? 0);
-    this.rows.set(command.id, {
-      id: command.id,
-      commandType: command.commandType,
-      payload: command.payload,
-      status: ScheduledCommandStatus.Pending,
-      scheduledFor: new Date(scheduledFor),
-      priority: command.priority,
-      retryCount: 0,
-      maxRetries: command.maxRetries,
-      attempts: 0,
-      expiresAt:
-        command.expiresAfter !== null ? new Date(scheduledFor + command.expiresAfter) : null,
-      correlationId: command.correlationId,
-      metadata: command.metadata ? { ...command.metadata } : null,
-      idempotencyKey: key,
-      createdAt: new Date(now),
-      startedAt: null,
-      completedAt: null,
-      errorMessage: null,
-      resultPayload: null,
-      lockedBy: null,
-      lockedUntil: null,
-    });
+    this.rows.set(command.id, newRow(command, now));
     if (key !== null) this.liveKeys.set(key, command.id);
     return { id: command.id, created: true };
-  }
-
-  private isClaimable(row: Row, now: number): boolean {
-    return (
-      row.status === ScheduledCommandStatus.Pending &&
-      row.scheduledFor.getTime() <= now &&
-      (row.expiresAt === null || row.expiresAt.getTime() > now)
-    );
   }
 
   /** The row when it is `processing` under exactly this lease (worker and attempt), else undefined. */
@@ -427,20 +363,4 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
     this.clearLease(row);
     if (row.idempotencyKey !== null) this.liveKeys.set(row.idempotencyKey, row.id);
   }
-
-  /** Builds the predicate of a filter, validating it first (see `parseFilter`). */
-  private matcher(filter: ScheduledCommandFilter): (row: Row) => boolean {
-    const f = parseFilter(filter);
-    const statuses = f.statuses === null ? null : new Set(f.statuses);
-    const { commandType, correlationId, scheduledBefore: before, scheduledAfter: after } = f;
-    return (row) =>
-      (statuses === null || statuses.has(row.status)) &&
-      (commandType === null || row.commandType === commandType) &&
-      (correlationId === null || row.correlationId === correlationId) &&
-      (before === null || row.scheduledFor.getTime() < before) &&
-      (after === null || row.scheduledFor.getTime() >= after);
-  }
 }
-
-const duplicateId = (id: string): Error =>
-  new Error(`A scheduled command with id ${id} already exists`);
