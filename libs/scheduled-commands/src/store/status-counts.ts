@@ -1,4 +1,8 @@
-import { SCHEDULED_COMMAND_STATUSES, type StatusCounts } from './scheduled-command-entry.js';
+import {
+  SCHEDULED_COMMAND_STATUSES,
+  type ScheduledCommandStatistics,
+  type StatusCounts,
+} from './scheduled-command-entry.js';
 
 /** Rows deleted by one `purge()` call when the request sets no `limit`. */
 export const DEFAULT_PURGE_LIMIT = 1000;
@@ -8,4 +12,34 @@ export function emptyCounts(): StatusCounts {
   return Object.fromEntries(
     SCHEDULED_COMMAND_STATUSES.map((status) => [status, 0]),
   ) as StatusCounts;
+}
+
+/** The figures of pending entries in {@link ScheduledCommandStatistics}, as a store gathers them. */
+export interface PendingFigures {
+  /** Earliest due time of a pending entry, epoch milliseconds, or null when none is pending. */
+  oldest: number | null;
+  waitingForRetry: number;
+  dueNow: number;
+}
+
+/** Figures of pending entries before any is seen. */
+export const noPendingFigures = (): PendingFigures => ({
+  oldest: null,
+  waitingForRetry: 0,
+  dueNow: 0,
+});
+
+/** The statistics of a store from its counts, total and pending figures. */
+export function toStatistics(
+  counts: StatusCounts,
+  total: number,
+  pending: PendingFigures,
+): ScheduledCommandStatistics {
+  return {
+    counts,
+    total,
+    oldestPendingScheduledFor: pending.oldest === null ? null : new Date(pending.oldest),
+    waitingForRetry: pending.waitingForRetry,
+    dueNow: pending.dueNow,
+  };
 }

@@ -6,7 +6,7 @@ import {
   type ScheduledCommandFilter,
   type ScheduledCommandStatistics,
 } from '../scheduled-command-entry.js';
-import { emptyCounts } from '../status-counts.js';
+import { emptyCounts, noPendingFigures, toStatistics } from '../status-counts.js';
 
 /**
  * The rows of the in-memory store and the pure functions over them: what the store keeps, copies,
@@ -90,26 +90,18 @@ export function matcher(filter: ScheduledCommandFilter): (row: Row) => boolean {
 /** The statistics of `rows` at `now` (epoch milliseconds). */
 export function statisticsOf(rows: Iterable<Row>, now: number): ScheduledCommandStatistics {
   const counts = emptyCounts();
+  const pending = noPendingFigures();
   let total = 0;
-  let oldest: number | null = null;
-  let waitingForRetry = 0;
-  let dueNow = 0;
   for (const row of rows) {
     counts[row.status] += 1;
     total += 1;
     if (row.status !== ScheduledCommandStatus.Pending) continue;
     const due = row.scheduledFor.getTime();
-    if (oldest === null || due < oldest) oldest = due;
-    if (row.retryCount > 0) waitingForRetry += 1;
-    if (due <= now) dueNow += 1;
+    if (pending.oldest === null || due < pending.oldest) pending.oldest = due;
+    if (row.retryCount > 0) pending.waitingForRetry += 1;
+    if (due <= now) pending.dueNow += 1;
   }
-  return {
-    counts,
-    total,
-    oldestPendingScheduledFor: oldest === null ? null : new Date(oldest),
-    waitingForRetry,
-    dueNow,
-  };
+  return toStatistics(counts, total, pending);
 }
 
 /** The error of a new command whose id is taken. */

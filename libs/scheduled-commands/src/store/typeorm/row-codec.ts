@@ -6,7 +6,7 @@ import {
   type ScheduledCommandMetadata,
   type ScheduledCommandStatistics,
 } from '../scheduled-command-entry.js';
-import { emptyCounts } from '../status-counts.js';
+import { emptyCounts, noPendingFigures, toStatistics } from '../status-counts.js';
 import type { JsonColumn } from './dialects/sql-dialect.js';
 import { TABLE_COLUMNS, type ColumnName } from './scheduled-commands-table.js';
 
@@ -98,30 +98,23 @@ export function toEntry(row: Row, claimed?: ClaimedBy): ScheduledCommandEntry {
  * pending rows `v_oldest`, `v_retrying` and `v_due`). The rows of the count statement, which has
  * `v_count` only, give the `counts` and `total`.
  */
-export function toStatistics(rows: readonly Row[]): ScheduledCommandStatistics {
+export function statisticsOf(rows: readonly Row[]): ScheduledCommandStatistics {
   const counts = emptyCounts();
+  const pending = noPendingFigures();
   let total = 0;
-  let oldest: number | null = null;
-  let waitingForRetry = 0;
-  let dueNow = 0;
   for (const row of rows) {
     const status = row.status as ScheduledCommandStatus;
     const n = num(row.v_count);
     total += n;
     if (status in counts) counts[status] = n;
     if (status === ScheduledCommandStatus.Pending) {
-      oldest = row.v_oldest === null || row.v_oldest === undefined ? null : Number(row.v_oldest);
-      waitingForRetry = num(row.v_retrying);
-      dueNow = num(row.v_due);
+      pending.oldest =
+        row.v_oldest === null || row.v_oldest === undefined ? null : Number(row.v_oldest);
+      pending.waitingForRetry = num(row.v_retrying);
+      pending.dueNow = num(row.v_due);
     }
   }
-  return {
-    counts,
-    total,
-    oldestPendingScheduledFor: oldest === null ? null : new Date(oldest),
-    waitingForRetry,
-    dueNow,
-  };
+  return toStatistics(counts, total, pending);
 }
 
 /** A duration in whole milliseconds, never negative. */

@@ -30,7 +30,7 @@ import { DEFAULT_PURGE_LIMIT } from '../status-counts.js';
 import { quoteTableName, type SqlDialect } from './dialects/sql-dialect.js';
 import { filterCondition } from './find-query.js';
 import { BATCH_SIZE, insertCommands, updateLeaseBatches } from './batch-writes.js';
-import { leaseRow, toEntry, toStatistics, wholeMs, type ClaimedBy, type Row } from './row-codec.js';
+import { leaseRow, toEntry, statisticsOf, wholeMs, type ClaimedBy, type Row } from './row-codec.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
 import { selectDialect } from './select-dialect.js';
 import { NO_LOWER_BOUND } from './sql/claim-sql.js';
@@ -285,12 +285,12 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
 
   override async countByStatus(): Promise<StatusCounts> {
     await this.prepare();
-    return toStatistics(await this.rows(this.sql.countByStatus, [])).counts;
+    return statisticsOf(await this.rows(this.sql.countByStatus, [])).counts;
   }
 
   override async getStatistics(): Promise<ScheduledCommandStatistics> {
     await this.prepare();
-    return toStatistics(await this.rows(this.sql.statistics, []));
+    return statisticsOf(await this.rows(this.sql.statistics, []));
   }
 
   override async purge(request: PurgeRequest): Promise<number> {
