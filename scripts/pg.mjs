@@ -11,18 +11,30 @@
  * When run as root the server runs as the `postgres` system user (PostgreSQL refuses root). When no
  * server binaries are found and we are root on Debian/Ubuntu, they are installed with apt-get.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import {
+  aptInstall,
+  asUser,
+  findOrInstall,
+  freePort,
+  isRoot,
+  keyLine,
+  readTail,
+  run,
+  serverCommand,
+  stopOnExit,
+  stoppedOnItsOwn,
+  userExists,
+} from './server-support.mjs';
 
 /** PostgreSQL major version used when several are installed. */
 const PREFERRED_MAJOR = '15';
 const PG_USER = 'postgres';
-const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** Error thrown when a server cannot be started; `message` is the reason, `details` the log. */
 export class PostgresStartError extends Error {
@@ -37,44 +49,8 @@ export class PostgresStartError extends Error {
   }
 }
 
-/**
- * Runs a command and collects its output. Never rejects: the caller decides what a failure means.
- * @returns {Promise<{ code: number | null, output: string, error?: Error }>}
- */
-function run(cmd, args, { stdio = 'pipe', timeoutMs = 120_000 } = {}) {
-  return new Promise((resolve) => {
-    let output = '';
-    let child;
-    try {
-      child = spawn(cmd, args, {
-        stdio: stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : stdio,
-        env: { ...process.env, LC_ALL: 'C' },
-      });
-    } catch (error) {
-      resolve({ code: null, output: '', error });
-      return;
-    }
-    child.stdout?.on('data', (d) => (output += d));
-    child.stderr?.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: null, output, error });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output: output.trim() });
-    });
-  });
-}
-
-// runuser lives in sbin, which is not always on a CI PATH.
-const runuser = ['/usr/sbin/runuser', '/sbin/runuser'].find((p) => fs.existsSync(p)) ?? 'runuser';
-
 /** Command line that runs `cmd` as the postgres user when we are root. */
-function asPgUser(cmd, args) {
-  return isRoot() ? [runuser, ['-u', PG_USER, '--', cmd, ...args]] : [cmd, args];
-}
+const asPgUser = (cmd, args) => asUser(PG_USER, cmd, args);
 
 const hasServerBinaries = (dir) =>
   !!dir && ['initdb', 'pg_ctl', 'postgres'].every((b) => fs.existsSync(path.join(dir, b)));
@@ -103,22 +79,8 @@ function findBinDir() {
 /** Installs the Debian `postgresql` package (root only) and stops any cluster it auto-started. */
 async function installPostgres() {
   const log = (line) => process.stderr.write(`[pg] ${line}\n`);
-  log(
-    'PostgreSQL server binaries not found; installing: apt-get update && apt-get install -y postgresql',
-  );
-  // apt output goes to stderr so stdout stays clean for callers that read the URL from it.
-  const stdio = ['ignore', 2, 2];
-  process.env.DEBIAN_FRONTEND ??= 'noninteractive';
-  const update = await run('apt-get', ['update'], { stdio, timeoutMs: 600_000 });
-  if (update.code !== 0)
-    throw new PostgresStartError(`"apt-get update" failed (exit ${update.code})`);
-  const install = await run('apt-get', ['install', '-y', 'postgresql'], {
-    stdio,
-    timeoutMs: 900_000,
-  });
-  if (install.code !== 0) {
-    throw new PostgresStartError(`"apt-get install -y postgresql" failed (exit ${install.code})`);
-  }
+  log('PostgreSQL server binaries not found');
+  await aptInstall(['postgresql'], log, (message) => new PostgresStartError(message));
   // The package may create and start a default cluster on port 5432; we never use it.
   const clusters = spawnSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' });
   for (const line of clusters.status === 0 ? clusters.stdout.split('\n') : []) {
@@ -132,36 +94,16 @@ async function installPostgres() {
 }
 
 /** Resolves the server binary directory, installing PostgreSQL when allowed and needed. */
-async function resolveBinDir(install) {
-  const found = findBinDir();
-  if (found) return found;
-  const canInstall = install && isRoot() && fs.existsSync('/etc/debian_version');
-  if (!canInstall) {
-    throw new PostgresStartError(
+const resolveBinDir = (install) =>
+  findOrInstall({
+    find: findBinDir,
+    install: installPostgres,
+    allowed: install,
+    missing:
       'PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in /usr/lib/postgresql/*/bin, ' +
-        '`pg_config --bindir` or PATH' +
-        (install ? ' (automatic install needs root on Debian/Ubuntu)' : ''),
-    );
-  }
-  await installPostgres();
-  const installed = findBinDir();
-  if (!installed)
-    throw new PostgresStartError('PostgreSQL was installed but its binaries were not found');
-  return installed;
-}
-
-/** Asks the OS for a free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+      '`pg_config --bindir` or PATH',
+    fail: (message) => new PostgresStartError(message),
   });
-}
 
 /** Polls until a client can connect and run a query, or throws after `timeoutMs`. */
 async function waitUntilReady(url, timeoutMs) {
@@ -184,35 +126,6 @@ async function waitUntilReady(url, timeoutMs) {
   throw new PostgresStartError(
     `server did not accept connections within ${timeoutMs} ms: ${lastError?.message ?? 'timeout'}`,
   );
-}
-
-/** The line of tool output that best explains a failure, as `: <line>`, or ''. */
-function keyLine(output) {
-  const lines = output
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const line = lines.findLast((l) => /\b(FATAL|PANIC|ERROR|error):/.test(l)) ?? lines.at(-1);
-  return line ? `: ${line}` : '';
-}
-
-const readTail = (file, lines = 30) => {
-  try {
-    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-};
-
-/** Servers still running in this process, stopped synchronously if the process exits. */
-const live = new Set();
-let exitHookInstalled = false;
-function installExitHook() {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const server of live) server.stopSync();
-  });
 }
 
 /**
@@ -248,7 +161,7 @@ export async function startPostgres(opts = {}) {
   const binDir = await resolveBinDir(install);
   const bin = (name) => path.join(binDir, name);
 
-  if (isRoot() && spawnSync('id', ['-u', PG_USER], { stdio: 'ignore' }).status !== 0) {
+  if (isRoot() && !userExists(PG_USER)) {
     throw new PostgresStartError(
       `running as root but there is no "${PG_USER}" system user to run the server as`,
     );
@@ -328,7 +241,7 @@ export async function startPostgres(opts = {}) {
     stopSync() {
       if (stopped) return;
       stopped = true;
-      live.delete(server);
+      stoppedOnItsOwn(server);
       spawnSync(
         ...asPgUser(bin('pg_ctl'), ['stop', '-D', dataDir, '-s', '-m', 'immediate', '-w']),
         {
@@ -340,7 +253,7 @@ export async function startPostgres(opts = {}) {
     async stop() {
       if (stopped) return;
       stopped = true;
-      live.delete(server);
+      stoppedOnItsOwn(server);
       const fast = await pgCtl('stop', ['-m', 'fast', '-w', '-t', '30']);
       if (fast.code !== 0) await pgCtl('stop', ['-m', 'immediate', '-w', '-t', '30']);
       removeFiles();
@@ -367,8 +280,7 @@ export async function startPostgres(opts = {}) {
     if (started.code === 0) {
       server.port = port;
       server.url = urlFor(port);
-      live.add(server);
-      installExitHook();
+      stopOnExit(server);
       try {
         await waitUntilReady(server.url, startTimeoutMs);
       } catch (error) {
@@ -393,33 +305,11 @@ export async function startPostgres(opts = {}) {
   throw lastFailure;
 }
 
-async function main(argv) {
-  const [command] = argv;
-  if (command !== 'start') {
-    process.stderr.write('usage: node scripts/pg.mjs start\n');
-    process.exit(2);
-  }
-  let server;
-  try {
-    server = await startPostgres({ quiet: false });
-  } catch (error) {
-    process.stderr.write(`PostgreSQL could not be started: ${error.message}\n`);
-    if (error.details) process.stderr.write(`${error.details}\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`${server.url}\n`);
-  process.stderr.write('[pg] running; press Ctrl+C to stop\n');
-  const keepAlive = setInterval(() => {}, 1 << 30);
-  const shutdown = async (signal) => {
-    process.stderr.write(`[pg] ${signal}: stopping\n`);
-    clearInterval(keepAlive);
-    await server.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-}
-
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await main(process.argv.slice(2));
+  await serverCommand(process.argv.slice(2), {
+    script: 'pg.mjs',
+    tag: 'pg',
+    label: 'PostgreSQL',
+    start: () => startPostgres({ quiet: false }),
+  });
 }

@@ -1,16 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /** A database created for one test file (or one test) by {@link createPgDatabase}. */
-export interface PgTestDatabase {
-  /** Connection URL of the new database (same server and credentials as the shared server). */
-  url: string;
-  /** Database name: `sc_test_<pid>_<random>`. */
-  name: string;
-  /** Drops the database, closing any connection still open to it; safe to call more than once. */
-  drop(): Promise<void>;
-}
+export type PgTestDatabase = TestDatabase;
 
 /**
  * URL of the PostgreSQL server started by the global setup, or null when there is none
@@ -50,20 +43,9 @@ export async function createPgDatabase(): Promise<PgTestDatabase> {
   if (!serverUrl) {
     throw new Error('No PostgreSQL server is available; guard the suite with pgAvailable()');
   }
-  // Only [a-z0-9_]: safe to interpolate as an identifier and no quoting surprises.
-  const name = `sc_test_${process.pid}_${randomBytes(6).toString('hex')}`;
-  await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
-
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  let dropped = false;
-  return {
-    url: url.toString(),
-    name,
-    async drop() {
-      if (dropped) return;
-      await adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      dropped = true;
-    },
-  };
+  return createTestDatabase(serverUrl, {
+    query: adminQuery,
+    createSql: (name) => `CREATE DATABASE "${name}"`,
+    dropSql: (name) => `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`,
+  });
 }

@@ -46,4 +46,8 @@ export const messages = {
     'ScheduledCommandsModule.forRoot().',
   leaseLost: (workerId: string) =>
     `The lease of worker ${workerId} ran out while the command was running (the instance stopped or lost the database).`,
+  unsupportedServerVersion: (found: string, required: string) =>
+    `The database server is ${found}; the TypeORM store needs ${required} (for FOR UPDATE SKIP LOCKED and JSON_TABLE).`,
+  unsafeBinlogFormat: (format: string) =>
+    `The database server writes a binary log with binlog_format=${format}, under which InnoDB refuses writes at READ COMMITTED, the isolation level of the store's transactions: set binlog_format=ROW (or MIXED).`,
 };

@@ -8,3 +8,4 @@ export * from './command-deserialization.error.js';
 export * from './invalid-command-id.error.js';
 export * from './command-timeout.error.js';
 export * from './async-context-disabled.error.js';
+export * from './unsupported-database.error.js';
