@@ -1,0 +1,100 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createMysqlDatabase,
+  mysqlAvailable,
+  type MysqlTestDatabase,
+} from '../../../../../../test/support/mysql.js';
+import { mysqlErrno } from '../dialects/mysql-server.js';
+import { INDEX_LIST } from '../scheduled-commands-table.js';
+import { CreateScheduledCommandsTableMysql1764000000000 } from './1764000000000-create-scheduled-commands-table-mysql.js';
+
+const INSERT = `INSERT INTO scheduled_commands (id, command_type, payload, status, scheduled_for,
+  priority, retry_count, max_retries, attempts, created_at, idempotency_key)
+  VALUES (?, 'test', ?, ?, 0, 0, 0, 0, 0, 0, ?)`;
+
+describe.skipIf(!mysqlAvailable())('MySQL/MariaDB migration', () => {
+  let db: MysqlTestDatabase;
+  let dataSource: DataSource;
+  beforeAll(async () => {
+    db = await createMysqlDatabase();
+  });
+  afterEach(async () => {
+    if (dataSource?.isInitialized) {
+      await dataSource.query('DROP TABLE IF EXISTS scheduled_commands, migrations');
+      await dataSource.destroy();
+    }
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  const migrate = async (type: 'mysql' | 'mariadb') => {
+    dataSource = await new DataSource({
+      type,
+      url: db.url,
+      migrations: [CreateScheduledCommandsTableMysql1764000000000],
+    }).initialize();
+    return dataSource.runMigrations();
+  };
+  const insert = (id: string, status: string, key: string | null, payload = '{}') =>
+    dataSource.query(INSERT, [id, payload, status, key]);
+
+  it.each(['mysql', 'mariadb'] as const)(
+    'creates an InnoDB utf8mb4_bin table with every index, through the %s driver',
+    async (type) => {
+      expect(await migrate(type)).toHaveLength(1);
+      const [table] = await dataSource.query(
+        `SELECT engine, table_collation AS collation FROM information_schema.tables
+         WHERE table_schema = DATABASE() AND table_name = 'scheduled_commands'`,
+      );
+      expect(table).toEqual({ engine: 'InnoDB', collation: 'utf8mb4_bin' });
+      const indexes: { name: string }[] = await dataSource.query(
+        `SELECT DISTINCT index_name AS name FROM information_schema.statistics
+         WHERE table_schema = DATABASE() AND table_name = 'scheduled_commands'`,
+      );
+      expect(indexes.map((i) => i.name).sort()).toEqual(
+        ['PRIMARY', ...INDEX_LIST.map((i) => i.name)].sort(),
+      );
+    },
+  );
+
+  it('lets one live entry hold an idempotency key, case-sensitively, and frees it when it finishes', async () => {
+    await migrate('mariadb');
+    await insert('a', 'pending', 'K');
+    const second = await insert('b', 'processing', 'K').catch((e: unknown) => e);
+    expect(mysqlErrno(second)).toBe(1062);
+    await insert('c', 'pending', 'k');
+    await insert('d', 'pending', null);
+    await insert('e', 'pending', null);
+    await dataSource.query(`UPDATE scheduled_commands SET status = 'completed' WHERE id = 'a'`);
+    await insert('f', 'pending', 'K');
+    // Putting the finished holder back to pending while another live entry holds the key fails.
+    const revived = await dataSource
+      .query(`UPDATE scheduled_commands SET status = 'pending' WHERE id = 'a'`)
+      .catch((e: unknown) => e);
+    expect(mysqlErrno(revived)).toBe(1062);
+    const rows: { id: string }[] = await dataSource.query(
+      'SELECT id FROM scheduled_commands ORDER BY id',
+    );
+    expect(rows.map((r) => r.id)).toEqual(['a', 'c', 'd', 'e', 'f']);
+  });
+
+  it('stores payloads larger than 64 KiB, and keys of 500 characters', async () => {
+    await migrate('mariadb');
+    const payload = JSON.stringify({ text: 'x'.repeat(200_000) });
+    await insert('big', 'pending', 'k'.repeat(500), payload);
+    const [row] = await dataSource.query(
+      `SELECT LENGTH(payload) AS n FROM scheduled_commands WHERE id = 'big'`,
+    );
+    expect(Number(row.n)).toBe(payload.length);
+  });
+
+  it('is undone by its down()', async () => {
+    await migrate('mariadb');
+    await dataSource.undoLastMigration();
+    const tables = await dataSource.query(`SHOW TABLES LIKE 'scheduled_commands'`);
+    expect(tables).toEqual([]);
+  });
+});
