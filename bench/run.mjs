@@ -6,7 +6,9 @@
  *
  * Options:
  * - `--quick`: fewer commands and runs, no four-process variant (under two minutes on 2 cores).
- * - `--only=throughput,timing,backlog,memory`: run some scenarios only (timing = scenarios 2, 3, 6).
+ * - `--only=throughput,timing,backlog,memory,large,soak`: run some scenarios only (timing = scenarios
+ *   2, 3, 6; large = ten million finished rows, 7; soak = ten minutes at a steady rate, 8). `large`
+ *   and `soak` are not part of `--quick`.
  * - `--profile`: write CPU profiles of our single worker process in the throughput scenario to
  *   `bench/results/profiles/` (open them in Chrome DevTools).
  * - `--no-build`: use the library's current `dist/` instead of building it first.
@@ -19,7 +21,9 @@ import { withClient } from './lib/db.mjs';
 import { BENCH_DIR } from './lib/processes.mjs';
 import { writeResult } from './lib/report.mjs';
 import { backlog } from './scenarios/backlog.mjs';
+import { largeTable } from './scenarios/large-table.mjs';
 import { memory } from './scenarios/memory.mjs';
+import { soak } from './scenarios/soak.mjs';
 import { throughput } from './scenarios/throughput.mjs';
 import { timing } from './scenarios/timing.mjs';
 
@@ -30,7 +34,9 @@ const only = argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',');
-const known = ['throughput', 'timing', 'backlog', 'memory'];
+const known = ['throughput', 'timing', 'backlog', 'memory', 'large', 'soak'];
+/** Not part of `--quick`: they take minutes whatever their size. */
+const slow = ['large', 'soak'];
 for (const a of argv) {
   if (!['--quick', '--profile', '--no-build'].includes(a) && !a.startsWith('--only=')) {
     console.error(
@@ -43,7 +49,7 @@ if (only?.some((s) => !known.includes(s))) {
   console.error(`--only takes some of: ${known.join(', ')}`);
   process.exit(2);
 }
-const wanted = (name) => !only || only.includes(name);
+const wanted = (name) => (only ? only.includes(name) : !(quick && slow.includes(name)));
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
@@ -117,6 +123,8 @@ try {
     ],
     ['backlog', async () => save(await backlog(ctx))],
     ['memory', async () => save(await memory(ctx))],
+    ['large', async () => save(await largeTable(ctx))],
+    ['soak', async () => save(await soak(ctx))],
   ];
   for (const [name, run] of scenarios) {
     if (!wanted(name)) continue;

@@ -16,6 +16,8 @@
  * - `BENCH_CAPTURE_CLAIM=1`: report the SQL text of the first claim statement (`claim-sql` event).
  * - `BENCH_COUNT_QUERIES=1`: count statements by store operation (`queryCounts` request).
  * - `BENCH_REPORT_STARTS=1`: report every handler start (lateness / latency samples).
+ * - `BENCH_RETENTION_MS`, `BENCH_MAINTENANCE_MS`: module options `retention.completed` and
+ *   `maintenanceInterval` (the soak scenario); the library's defaults otherwise.
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -111,6 +113,8 @@ Module({
       concurrency: intEnv('BENCH_CONCURRENCY', 500),
       pollingInterval: intEnv('BENCH_POLL', 1_000),
       ...(env.BENCH_WORKER_ID ? { workerId: env.BENCH_WORKER_ID } : {}),
+      ...(env.BENCH_RETENTION_MS ? { retention: { completed: intEnv('BENCH_RETENTION_MS') } } : {}),
+      ...(env.BENCH_MAINTENANCE_MS ? { maintenanceInterval: intEnv('BENCH_MAINTENANCE_MS') } : {}),
     }),
   ],
   providers: [NoopHandler],
@@ -160,6 +164,24 @@ serve(
       const sentAt = now();
       await scheduler.schedule(new NoopCommand(seq, null, sentAt));
       return sentAt;
+    },
+    /**
+     * `rate` commands per second due now for `seconds`, one `scheduleMany` call every 100 ms (each
+     * tick catches up with the schedule: a slow call does not lower the rate). Returns how many.
+     */
+    scheduleAtRate: async ({ rate, seconds, startSeq = 0 }) => {
+      const t0 = now();
+      let sent = 0;
+      for (let tick = 1; tick <= seconds * 10; tick++) {
+        const due = Math.round((rate * tick) / 10);
+        if (due > sent) {
+          await inChunks(due - sent, 1_000, startSeq + sent, null, scheduleItems);
+          sent = due;
+        }
+        const wait = t0 + tick * 100 - now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      return sent;
     },
     /** Statements sent so far, by store operation (with `BENCH_COUNT_QUERIES=1`). */
     queryCounts: async () => statementProbe.counts,

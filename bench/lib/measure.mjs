@@ -268,3 +268,44 @@ export function pick(results) {
   const sorted = [...results].sort((a, b) => a.perSecond - b.perSecond);
   return { median: sorted[Math.floor((sorted.length - 1) / 2)], runs: results };
 }
+
+/**
+ * An empty store against a filled one for `system`: `fill(store)` fills the second (its result is
+ * `fillResult`), then `runs` throughput runs alternate between them (drift hits both sides alike),
+ * and `afterRuns({ empty, full }, fillResult, { empty, full })` (the stores, then the two sides'
+ * figures) runs last, its result is `after`. Both stores are dropped at the end.
+ * Returns `{ empty, full, fillResult, after }`, each side `{ median, runs, warm? }`.
+ *
+ * @param {object} options `label`, `fill`, `afterRuns`, `runs`, and `runThroughput`'s options
+ *   (`count`, `warm`, `workerEnv`, ...)
+ */
+export async function compareTables(system, serverUrl, options) {
+  const { label, fill, afterRuns, runs, ...runOptions } = options;
+  const empty = await freshStore(system, serverUrl, `${label}_empty`);
+  try {
+    const full = await freshStore(system, serverUrl, `${label}_full`);
+    try {
+      const fillResult = await fill(full);
+      const emptyRuns = [];
+      const fullRuns = [];
+      for (let i = 0; i < runs; i++) {
+        process.stderr.write(
+          `  ${label}: ${system.label}: run ${i + 1}/${runs}, ${runOptions.count} jobs, empty table then full\n`,
+        );
+        emptyRuns.push(await runThroughput(system, empty, runOptions));
+        fullRuns.push(await runThroughput(system, full, runOptions));
+      }
+      const side = (results) => ({
+        ...pick(results),
+        ...(runOptions.warm ? { warm: pick(results.map((r) => r.warm)) } : {}),
+      });
+      const sides = { empty: side(emptyRuns), full: side(fullRuns) };
+      const after = afterRuns ? await afterRuns({ empty, full }, fillResult, sides) : undefined;
+      return { ...sides, fillResult, after };
+    } finally {
+      await full.close();
+    }
+  } finally {
+    await empty.close();
+  }
+}

@@ -9,9 +9,9 @@
  */
 import { withClient } from '../lib/db.mjs';
 import { insertJobsPg } from '../lib/job-sql.mjs';
-import { pick, round, runThroughput } from '../lib/measure.mjs';
+import { compareTables, round } from '../lib/measure.mjs';
 import { fmt, printTable } from '../lib/report.mjs';
-import { freshStore, OURS, SYSTEMS } from '../lib/systems.mjs';
+import { OURS, SYSTEMS } from '../lib/systems.mjs';
 
 const DAY = 86_400_000;
 
@@ -68,48 +68,43 @@ async function explainClaim(store, claimSql, due) {
 /** Empty table against backlog for one system: alternated runs (drift hits both sides alike). */
 async function compare(system, ctx, { backlogRows, count, runs, warm }) {
   const workerEnv = system.ours ? { BENCH_CAPTURE_CLAIM: '1' } : {};
-  const empty = await freshStore(system, ctx.serverUrl, 'backlog_empty');
-  const full = await freshStore(system, ctx.serverUrl, 'backlog_full');
-  try {
-    process.stderr.write(`  backlog: ${system.label}: inserting ${fmt(backlogRows)} future jobs\n`);
-    const inserted = await insertBacklog(system, full.url, backlogRows);
-    const emptyRuns = [];
-    const fullRuns = [];
-    for (let i = 0; i < runs; i++) {
+  const { empty, full, fillResult, after } = await compareTables(system, ctx.serverUrl, {
+    label: 'backlog',
+    count,
+    runs,
+    warm,
+    workerEnv,
+    fill: (store) => {
       process.stderr.write(
-        `  backlog: ${system.label}: run ${i + 1}/${runs}, ${fmt(count)} jobs, empty table then backlog\n`,
+        `  backlog: ${system.label}: inserting ${fmt(backlogRows)} future jobs\n`,
       );
-      emptyRuns.push(await runThroughput(system, empty, { count, workerEnv, warm }));
-      fullRuns.push(await runThroughput(system, full, { count, workerEnv, warm }));
-    }
-    const e = { ...pick(emptyRuns), ...(warm ? { warm: pick(emptyRuns.map((r) => r.warm)) } : {}) };
-    const f = { ...pick(fullRuns), ...(warm ? { warm: pick(fullRuns.map((r) => r.warm)) } : {}) };
-    let claimSql;
-    let plans = null;
-    if (system.ours) {
-      claimSql = emptyRuns[0].claimSql ?? fullRuns[0].claimSql;
-      if (claimSql)
-        plans = {
-          empty: await explainClaim(empty, claimSql, count),
-          backlog: await explainClaim(full, claimSql, count),
-        };
-    }
-    return {
-      system: system.id,
-      label: system.label,
-      inserted,
-      empty: e,
-      backlog: f,
-      slowdown: round(1 - f.median.perSecond / e.median.perSecond, 4),
-      ...(warm
-        ? { warmSlowdown: round(1 - f.warm.median.perSecond / e.warm.median.perSecond, 4) }
-        : {}),
-      ...(claimSql ? { claimSql, plans } : {}),
-    };
-  } finally {
-    await empty.close();
-    await full.close();
-  }
+      return insertBacklog(system, store.url, backlogRows);
+    },
+    afterRuns: async (stores, _filled, sides) => {
+      if (!system.ours) return {};
+      const claimSql = sides.empty.runs[0].claimSql ?? sides.full.runs[0].claimSql;
+      if (!claimSql) return {};
+      return {
+        claimSql,
+        plans: {
+          empty: await explainClaim(stores.empty, claimSql, count),
+          backlog: await explainClaim(stores.full, claimSql, count),
+        },
+      };
+    },
+  });
+  return {
+    system: system.id,
+    label: system.label,
+    inserted: fillResult,
+    empty,
+    backlog: full,
+    slowdown: round(1 - full.median.perSecond / empty.median.perSecond, 4),
+    ...(warm
+      ? { warmSlowdown: round(1 - full.warm.median.perSecond / empty.warm.median.perSecond, 4) }
+      : {}),
+    ...after,
+  };
 }
 
 /** @param {object} ctx `{ serverUrl, quick }` */

@@ -1,0 +1,125 @@
+/**
+ * Scenario 7 — ten million finished rows: throughput (scenario 1, one worker process, PostgreSQL,
+ * ours) with `rows` finished entries in the table (a week of retention at about 16 jobs/s), against
+ * an empty table, alternated; the table's and indexes' sizes and what (auto)vacuum did.
+ *
+ * The finished rows are written by `INSERT ... SELECT generate_series` straight into
+ * `scheduled_commands` (1,000,000 per statement, with the table's indexes in place), then
+ * `VACUUM ANALYZE`: what the table looks like after a week of completions that autovacuum has
+ * caught up with. `BENCH_LARGE_ROWS` sets another row count (to try the scenario quickly).
+ */
+import { withClient } from '../lib/db.mjs';
+import { compareTables, round } from '../lib/measure.mjs';
+import { fmt, printTable } from '../lib/report.mjs';
+import { OURS, SYSTEMS } from '../lib/systems.mjs';
+import { indexSizes, mb, statsDelta, tableStats } from '../lib/table-stats.mjs';
+
+const WEEK = 7 * 86_400_000;
+const CHUNK = 1_000_000;
+
+/**
+ * Finished rows `$1..$2` of `$3`, spread evenly over the week before now: UUIDv7 ids of their
+ * creation time (older than any new id), one in a hundred dead-lettered (`failed`, with an error),
+ * the others `completed` with a result, as the worker leaves them.
+ */
+const FINISHED_SQL = `WITH base AS (SELECT FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint AS ms)
+  INSERT INTO scheduled_commands (id, command_type, payload, status, scheduled_for, priority,
+    retry_count, max_retries, attempts, created_at, started_at, completed_at, error_message,
+    result_payload)
+  SELECT substr(x.h, 1, 8) || '-' || substr(x.h, 9, 4) || '-7' || substr(x.r, 1, 3) || '-'
+           || substr('89ab', (1 + g.i % 4)::int, 1) || substr(x.r, 4, 3) || '-' || substr(x.r, 7, 12),
+         'bench-noop', '{"seq":' || g.i || '}', CASE WHEN x.failed THEN 'failed' ELSE 'completed' END,
+         x.at, 0, CASE WHEN x.failed THEN 3 ELSE 0 END, 3, CASE WHEN x.failed THEN 4 ELSE 1 END,
+         x.at, x.at + 2, x.at + 3, CASE WHEN x.failed THEN 'Error: bench failure' END,
+         CASE WHEN x.failed THEN NULL ELSE g.i::text END
+  FROM base, generate_series($1::bigint, $2::bigint) AS g(i),
+    LATERAL (SELECT base.ms - ${WEEK} + (g.i * ${WEEK}) / $3::bigint AS at, g.i % 100 = 0 AS failed,
+                    md5(g.i::text) AS r) y,
+    LATERAL (SELECT lpad(to_hex(y.at), 12, '0') AS h, y.r, y.failed, y.at) x`;
+
+/** Inserts `count` finished rows into our table at `url`, then `VACUUM ANALYZE`s it. */
+async function insertFinished(url, count) {
+  return withClient(url, async (c) => {
+    const t0 = performance.now();
+    for (let from = 0; from < count; from += CHUNK) {
+      await c.query(FINISHED_SQL, [from + 1, Math.min(count, from + CHUNK), count]);
+      process.stderr.write(`  large: ${fmt(Math.min(count, from + CHUNK))} rows\n`);
+    }
+    const insertMs = performance.now() - t0;
+    await c.query('VACUUM (ANALYZE) scheduled_commands');
+    return {
+      insertMs: Math.round(insertMs),
+      vacuumMs: Math.round(performance.now() - t0 - insertMs),
+    };
+  });
+}
+
+/** @param {object} ctx `{ serverUrl, quick }` */
+export async function largeTable(ctx) {
+  const rows = Number(process.env.BENCH_LARGE_ROWS ?? 10_000_000);
+  const count = 20_000;
+  const runs = 3;
+  const system = SYSTEMS['ours-pg'];
+  const stats = (store) => withClient(store.url, (c) => tableStats(c, system.table));
+  const result = await compareTables(system, ctx.serverUrl, {
+    label: 'large',
+    count,
+    runs,
+    warm: true,
+    fill: async (store) => {
+      process.stderr.write(`  large: inserting ${fmt(rows)} finished rows\n`);
+      const inserted = await insertFinished(store.url, rows);
+      return { ...inserted, before: await stats(store) };
+    },
+    afterRuns: async (stores, filled) => {
+      const after = await stats(stores.full);
+      return { after, delta: statsDelta(filled.before, after) };
+    },
+  });
+  const { empty, full, fillResult, after } = result;
+  const line = (name, r) => [
+    name,
+    fmt(r.median.perSecond),
+    r.runs.map((x) => fmt(x.perSecond)).join(', '),
+    `${r.median.workerCpuUsPerJob ?? '—'} + ${r.median.databaseCpuUsPerJob ?? '—'}`,
+    fmt(r.warm.median.perSecond),
+    r.warm.runs.map((x) => fmt(x.perSecond)).join(', '),
+    `${r.warm.median.workerCpuUsPerJob ?? '—'} + ${r.warm.median.databaseCpuUsPerJob ?? '—'}`,
+  ];
+  const slowdown = round(1 - full.median.perSecond / empty.median.perSecond, 4);
+  const warmSlowdown = round(1 - full.warm.median.perSecond / empty.warm.median.perSecond, 4);
+  const { before } = fillResult;
+  const table = printTable(
+    `7. Ten million rows: throughput with ${fmt(rows)} finished entries in the table against an empty table (${fmt(count)} jobs due now, 1 worker process, median of ${runs})`,
+    [
+      { title: 'table', align: 'left' },
+      { title: 'jobs/s' },
+      { title: 'runs', align: 'left' },
+      { title: 'CPU µs/job: worker + database' },
+      { title: 'warm: jobs/s' },
+      { title: 'runs', align: 'left' },
+      { title: 'CPU µs/job' },
+    ],
+    [line('empty', empty), line(`${fmt(rows)} finished`, full)],
+    [
+      `Slowdown with the finished rows: ${(slowdown * 100).toFixed(1)} % (first round), ${(warmSlowdown * 100).toFixed(1)} % (warm round). Configuration: ${system.config}. Empty-table and full-table runs alternate; each run is a first round on fresh worker processes and a warm round on the same processes, as in scenario 1.`,
+      `The finished rows: one INSERT ... SELECT generate_series per ${fmt(CHUNK)} rows straight into scheduled_commands (indexes in place; one in a hundred failed, the rest completed with a result, spread over the past week), then VACUUM ANALYZE: ${fmt(fillResult.insertMs / 1000, 1)} s + ${fmt(fillResult.vacuumMs / 1000, 1)} s.`,
+      `Sizes after the fill: table ${mb(before.tableBytes)} MB, indexes ${mb(before.indexesBytes)} MB (${indexSizes(before)}).`,
+      `After the ${runs * 2} rounds (${fmt(runs * 2 * count)} more commands): table ${mb(after.after.tableBytes)} MB, indexes ${mb(after.after.indexesBytes)} MB (${indexSizes(after.after)}); ${fmt(after.after.deadTuples)} dead row versions; ${fmt(after.delta.updated)} updates of which ${fmt(after.delta.hotUpdated)} HOT; autovacuum ran ${after.delta.autovacuums} time(s) (last: ${after.after.lastAutovacuum ?? 'never'}), autoanalyze ${after.delta.autoanalyzes}.`,
+    ],
+  );
+  return {
+    name: 'large',
+    rows,
+    count,
+    runs,
+    empty,
+    full,
+    slowdown,
+    warmSlowdown,
+    fill: fillResult,
+    after,
+    batchSize: OURS.batchSize,
+    table,
+  };
+}
