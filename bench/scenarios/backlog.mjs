@@ -45,7 +45,7 @@ export async function insertBacklog(system, url, count) {
  * `EXPLAIN (ANALYZE, BUFFERS)` of the claim statement the worker ran (captured from its TypeORM
  * logger), with `due` commands due now added first; rolled back, so nothing is claimed.
  */
-async function explainClaim(store, claimSql, due) {
+export async function explainClaim(store, claimSql, due) {
   await store.client.request('scheduleBulk', { count: due, chunk: 1_000, startSeq: 9_000_000 });
   return withClient(store.url, async (c) => {
     await c.query('ANALYZE scheduled_commands');

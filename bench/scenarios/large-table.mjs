@@ -9,6 +9,7 @@
  * caught up with. `BENCH_LARGE_ROWS` sets another row count (to try the scenario quickly).
  */
 import { withClient } from '../lib/db.mjs';
+import { explainClaim } from './backlog.mjs';
 import { compareTables, round } from '../lib/measure.mjs';
 import { fmt, printTable } from '../lib/report.mjs';
 import { OURS, SYSTEMS } from '../lib/systems.mjs';
@@ -54,6 +55,13 @@ async function insertFinished(url, count) {
   });
 }
 
+/** The top node's buffer counts and the execution time of a plan (lines of EXPLAIN output). */
+function planSummary(lines) {
+  const buffers = lines.find((l) => l.trim().startsWith('Buffers:'))?.trim();
+  const time = lines.find((l) => l.startsWith('Execution Time'));
+  return `${buffers ?? 'no buffer counts'}, ${time ?? ''}`.trim();
+}
+
 /** @param {object} ctx `{ serverUrl, quick }` */
 export async function largeTable(ctx) {
   const rows = Number(process.env.BENCH_LARGE_ROWS ?? 10_000_000);
@@ -71,9 +79,18 @@ export async function largeTable(ctx) {
       const inserted = await insertFinished(store.url, rows);
       return { ...inserted, before: await stats(store) };
     },
-    afterRuns: async (stores, filled) => {
+    workerEnv: { BENCH_CAPTURE_CLAIM: '1' },
+    afterRuns: async (stores, filled, sides) => {
       const after = await stats(stores.full);
-      return { after, delta: statsDelta(filled.before, after) };
+      const claimSql = sides.empty.runs[0].claimSql ?? sides.full.runs[0].claimSql;
+      // The claim's plan on both tables as the runs left them (dead row versions included).
+      const plans = claimSql
+        ? {
+            empty: await explainClaim(stores.empty, claimSql, count),
+            full: await explainClaim(stores.full, claimSql, count),
+          }
+        : null;
+      return { after, delta: statsDelta(filled.before, after), claimSql, plans };
     },
   });
   const { empty, full, fillResult, after } = result;
@@ -105,6 +122,11 @@ export async function largeTable(ctx) {
       `Slowdown with the finished rows: ${(slowdown * 100).toFixed(1)} % (first round), ${(warmSlowdown * 100).toFixed(1)} % (warm round). Configuration: ${system.config}. Empty-table and full-table runs alternate; each run is a first round on fresh worker processes and a warm round on the same processes, as in scenario 1.`,
       `The finished rows: one INSERT ... SELECT generate_series per ${fmt(CHUNK)} rows straight into scheduled_commands (indexes in place; one in a hundred failed, the rest completed with a result, spread over the past week), then VACUUM ANALYZE: ${fmt(fillResult.insertMs / 1000, 1)} s + ${fmt(fillResult.vacuumMs / 1000, 1)} s.`,
       `Sizes after the fill: table ${mb(before.tableBytes)} MB, indexes ${mb(before.indexesBytes)} MB (${indexSizes(before)}).`,
+      ...(after.plans
+        ? [
+            `The claim's plan (EXPLAIN (ANALYZE, BUFFERS), rolled back, ${fmt(count)} commands due, $2 = ${OURS.batchSize}) after the runs, empty table: ${planSummary(after.plans.empty)}; with the finished rows: ${planSummary(after.plans.full)}.`,
+          ]
+        : []),
       `After the ${runs * 2} rounds (${fmt(runs * 2 * count)} more commands): table ${mb(after.after.tableBytes)} MB, indexes ${mb(after.after.indexesBytes)} MB (${indexSizes(after.after)}); ${fmt(after.after.deadTuples)} dead row versions; ${fmt(after.delta.updated)} updates of which ${fmt(after.delta.hotUpdated)} HOT; autovacuum ran ${after.delta.autovacuums} time(s) (last: ${after.after.lastAutovacuum ?? 'never'}), autoanalyze ${after.delta.autoanalyzes}.`,
     ],
   );
