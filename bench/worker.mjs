@@ -13,7 +13,8 @@
  * - `BENCH_BATCH`, `BENCH_CONCURRENCY`, `BENCH_POLL`: module options `batchSize`, `concurrency`,
  *   `pollingInterval`.
  * - `BENCH_WAIT_GO=1`: import everything, report `loaded`, and start the application only on `go`.
- * - `BENCH_CAPTURE_CLAIM=1`: report the SQL text of the first claim statement (`claim-sql` event).
+ * - `BENCH_CAPTURE_CLAIM=1`: report the SQL text of the first claim and of the first completion
+ *   statement (`claim-sql` and `complete-sql` events).
  * - `BENCH_COUNT_QUERIES=1`: count statements by store operation (`queryCounts` request).
  * - `BENCH_REPORT_STARTS=1`: report every handler start (lateness / latency samples).
  * - `BENCH_RETENTION_MS`, `BENCH_MAINTENANCE_MS`: module options `retention.completed` and
@@ -75,14 +76,18 @@ function statementKind(query) {
  * parent (`BENCH_CAPTURE_CLAIM=1`) and counts statements by store operation (`BENCH_COUNT_QUERIES=1`).
  */
 class StatementProbe {
-  captured = false;
+  captured = new Set();
   counts = {};
   logQuery(query) {
     const kind = statementKind(query);
     if (env.BENCH_COUNT_QUERIES === '1') this.counts[kind] = (this.counts[kind] ?? 0) + 1;
-    if (!this.captured && kind === 'claim' && env.BENCH_CAPTURE_CLAIM === '1') {
-      this.captured = true;
-      send({ event: 'claim-sql', sql: query });
+    if (
+      (kind === 'claim' || kind === 'complete') &&
+      !this.captured.has(kind) &&
+      env.BENCH_CAPTURE_CLAIM === '1'
+    ) {
+      this.captured.add(kind);
+      send({ event: `${kind}-sql`, sql: query });
     }
   }
   logQueryError() {}

@@ -127,6 +127,7 @@ export async function runThroughput(system, store, options) {
       ? await Promise.all(workers.map((w) => w.request('gcHeap')))
       : undefined;
     const claimSql = workers[0].events.find((e) => e.event === 'claim-sql')?.sql;
+    const completeSql = workers[0].events.find((e) => e.event === 'complete-sql')?.sql;
     const queryCounts =
       workerEnv.BENCH_COUNT_QUERIES === '1'
         ? await Promise.all(workers.map((w) => w.request('queryCounts')))
@@ -163,6 +164,7 @@ export async function runThroughput(system, store, options) {
           }
         : {}),
       ...(claimSql ? { claimSql } : {}),
+      ...(completeSql ? { completeSql } : {}),
       ...(queryCounts ? { queryCounts } : {}),
     };
     if (!warm) return cold;

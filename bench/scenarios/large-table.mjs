@@ -55,6 +55,37 @@ async function insertFinished(url, count) {
   });
 }
 
+/**
+ * `EXPLAIN (ANALYZE, BUFFERS)` of the completion statement the worker ran (`completeSql`, captured
+ * from its TypeORM logger) for a batch of `limit` commands claimed by `claimSql` just before, in one
+ * transaction that is rolled back: nothing is claimed or completed. Commands due now must be in.
+ */
+async function explainCompletion(store, claimSql, completeSql, limit) {
+  return withClient(store.url, async (c) => {
+    await c.query('BEGIN');
+    try {
+      const claimed = await c.query(claimSql, [
+        'bench-explain',
+        limit,
+        30_000,
+        Number.MIN_SAFE_INTEGER,
+      ]);
+      const batch = claimed.rows.map((r) => ({
+        v_id: r.id,
+        v_worker: 'bench-explain',
+        v_attempt: Number(r.attempts),
+        v_result: '1',
+      }));
+      const { rows } = await c.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${completeSql}`, [
+        JSON.stringify(batch),
+      ]);
+      return rows.map((r) => r['QUERY PLAN']);
+    } finally {
+      await c.query('ROLLBACK');
+    }
+  });
+}
+
 /** The top node's buffer counts and the execution time of a plan (lines of EXPLAIN output). */
 function planSummary(lines) {
   const buffers = lines.find((l) => l.trim().startsWith('Buffers:'))?.trim();
@@ -82,15 +113,30 @@ export async function largeTable(ctx) {
     workerEnv: { BENCH_CAPTURE_CLAIM: '1' },
     afterRuns: async (stores, filled, sides) => {
       const after = await stats(stores.full);
-      const claimSql = sides.empty.runs[0].claimSql ?? sides.full.runs[0].claimSql;
-      // The claim's plan on both tables as the runs left them (dead row versions included).
+      const { claimSql, completeSql } = sides.full.runs[0];
+      // The claim's plan on both tables as the runs left them (dead row versions included; each
+      // explainClaim adds the commands due), then the completion's.
       const plans = claimSql
         ? {
             empty: await explainClaim(stores.empty, claimSql, count),
             full: await explainClaim(stores.full, claimSql, count),
           }
         : null;
-      return { after, delta: statsDelta(filled.before, after), claimSql, plans };
+      const completionPlans =
+        claimSql && completeSql
+          ? {
+              empty: await explainCompletion(stores.empty, claimSql, completeSql, OURS.batchSize),
+              full: await explainCompletion(stores.full, claimSql, completeSql, OURS.batchSize),
+            }
+          : null;
+      return {
+        after,
+        delta: statsDelta(filled.before, after),
+        claimSql,
+        completeSql,
+        plans,
+        completionPlans,
+      };
     },
   });
   const { empty, full, fillResult, after } = result;
@@ -127,7 +173,12 @@ export async function largeTable(ctx) {
             `The claim's plan (EXPLAIN (ANALYZE, BUFFERS), rolled back, ${fmt(count)} commands due, $2 = ${OURS.batchSize}) after the runs, empty table: ${planSummary(after.plans.empty)}; with the finished rows: ${planSummary(after.plans.full)}.`,
           ]
         : []),
-      `After the ${runs * 2} rounds (${fmt(runs * 2 * count)} more commands): table ${mb(after.after.tableBytes)} MB, indexes ${mb(after.after.indexesBytes)} MB (${indexSizes(after.after)}); ${fmt(after.after.deadTuples)} dead row versions; ${fmt(after.delta.updated)} updates of which ${fmt(after.delta.hotUpdated)} HOT; autovacuum ran ${after.delta.autovacuums} time(s) (last: ${after.after.lastAutovacuum ?? 'never'}), autoanalyze ${after.delta.autoanalyzes}.`,
+      ...(after.completionPlans
+        ? [
+            `The completion of ${OURS.batchSize} commands claimed just before (EXPLAIN (ANALYZE, BUFFERS), rolled back), empty table: ${planSummary(after.completionPlans.empty)}; with the finished rows: ${planSummary(after.completionPlans.full)}. The statement and its plan with the finished rows:\n\n\`\`\`sql\n${after.completeSql.trim()}\n\`\`\`\n\n\`\`\`\n${after.completionPlans.full.join('\n')}\n\`\`\``,
+          ]
+        : []),
+      `After the ${runs * 2} rounds (${fmt(runs * 2 * count)} more commands): table ${mb(after.after.tableBytes)} MB, indexes ${mb(after.after.indexesBytes)} MB (${indexSizes(after.after)}); ${fmt(after.after.deadTuples)} dead row versions; ${fmt(after.delta.updated)} updates of which ${fmt(after.delta.hotUpdated)} HOT; autovacuum ran ${after.delta.autovacuums} time(s) during the runs and autoanalyze ${after.delta.autoanalyzes} (the table's last autovacuum: ${after.after.lastAutovacuum ?? 'never'}). Autovacuum visits a table once its dead row versions pass 50 + 20 % of its rows (PostgreSQL's defaults): ${fmt(50 + 0.2 * rows)} here.`,
     ],
   );
   return {
