@@ -6,7 +6,7 @@ import { fmt } from './report.mjs';
 
 /**
  * Sizes and counters of `table` (unquoted name in the current schema) on the `pg` client `client`.
- * The statistics collector is flushed first, so the counters include this session's own writes
+ * The statistics collector is flushed first, so the counters include this connection's own writes
  * (PostgreSQL 15+; older servers report them up to a second late).
  */
 export async function tableStats(client, table) {
