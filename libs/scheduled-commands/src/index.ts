@@ -23,6 +23,7 @@ export {
   type RequeueableStatus,
 } from './scheduling/command-scheduler.service.js';
 export type { ScheduleOptions } from './scheduling/schedule-options.js';
+export type { TransactionOptions } from './scheduling/transaction-scope.js';
 export * from './store/index.js';
 export * from './store/in-memory/index.js';
 export * from './store/typeorm/index.js';

@@ -50,4 +50,13 @@ export const messages = {
     `The database server is ${found}; the TypeORM store needs ${required} (for FOR UPDATE SKIP LOCKED and JSON_TABLE).`,
   unsafeBinlogFormat: (format: string) =>
     `The database server writes a binary log with binlog_format=${format}, under which InnoDB refuses writes at READ COMMITTED, the isolation level of the store's transactions: set binlog_format=ROW (or MIXED).`,
+  transactionsNotSupported: (store: string) =>
+    `The store ${store} cannot join a transaction (it has no joinTransaction()); schedule without ` +
+    '"manager", or use a store that supports transactions (the TypeORM store does).',
+  foreignTransaction: (reason: string) =>
+    `The "manager" option cannot be used: ${reason}. Pass the EntityManager of a transaction on the ` +
+    "store's own DataSource.",
+  transactionNotActive: (reason: string) =>
+    `The "manager" option cannot be used: ${reason}. Pass the manager given to ` +
+    'dataSource.transaction(async (manager) => ...) (or queryRunner.manager) while that transaction runs.',
 };

@@ -89,6 +89,15 @@ export interface ScheduledCommandsModuleOptions {
   workerId?: string;
   /** The clock (tests drive time with one). @default SystemClock */
   clock?: Clock;
+  /**
+   * Where `schedule`, `scheduleMany`, `cancel` and `reschedule` find the caller's transaction when no
+   * `manager` is passed: a function returning the TypeORM `EntityManager` of the transaction active
+   * in the current call chain, or a manager outside any transaction (or `undefined`) when there is
+   * none. With `@nestjs-cls/transactional` and its TypeORM adapter, inject `TransactionHost` in
+   * `forRootAsync` and return `{ ambientTransaction: () => txHost.tx }`.
+   * @default none: without `manager`, writes are never part of a caller's transaction
+   */
+  ambientTransaction?: () => unknown;
 }
 
 /** The options after defaults were merged and every field validated. */
@@ -112,6 +121,7 @@ export interface ResolvedScheduledCommandsOptions {
   readonly asyncContext: boolean;
   readonly workerId: string;
   readonly clock: Clock | undefined;
+  readonly ambientTransaction: (() => unknown) | undefined;
 }
 
 /** The defaults, in one place. */
@@ -197,6 +207,13 @@ export function resolveScheduledCommandsOptions(
     fail('clock', options.clock, 'a Clock (an object with now(): Date)');
   }
 
+  if (
+    options.ambientTransaction !== undefined &&
+    typeof options.ambientTransaction !== 'function'
+  ) {
+    fail('ambientTransaction', options.ambientTransaction, 'a function returning an EntityManager');
+  }
+
   return Object.freeze({
     enabled: bool('enabled', pick('enabled')),
     pollingInterval: int('pollingInterval', pick('pollingInterval'), 10, MAX_DURATION),
@@ -217,5 +234,6 @@ export function resolveScheduledCommandsOptions(
     asyncContext: bool('asyncContext', pick('asyncContext')),
     workerId,
     clock: options.clock,
+    ambientTransaction: options.ambientTransaction,
   });
 }

@@ -9,3 +9,6 @@ export * from './invalid-command-id.error.js';
 export * from './command-timeout.error.js';
 export * from './async-context-disabled.error.js';
 export * from './unsupported-database.error.js';
+export * from './transactions-not-supported.error.js';
+export * from './foreign-transaction.error.js';
+export * from './transaction-not-active.error.js';

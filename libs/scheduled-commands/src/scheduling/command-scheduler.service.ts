@@ -35,6 +35,11 @@ import {
   validDate,
   type ScheduleOptions,
 } from './schedule-options.js';
+import {
+  transactionOptions,
+  transactionScope,
+  type TransactionOptions,
+} from './transaction-scope.js';
 
 /** One item of {@link CommandScheduler.scheduleMany}. */
 export interface ScheduleRequest {
@@ -89,8 +94,9 @@ export class CommandScheduler {
    */
   async schedule(command: Command<unknown> | object, options?: ScheduleOptions): Promise<string> {
     const entry = this.prepare(command, options);
-    const result = await this.store.schedule(entry);
-    if (result.created) this.signal.scheduled(entry.scheduledFor, entry.delay);
+    const scope = this.scope(options?.manager);
+    const result = await scope.store.schedule(entry);
+    if (result.created) scope.after(() => this.signal.scheduled(entry.scheduledFor, entry.delay));
     return result.id;
   }
 
@@ -100,7 +106,11 @@ export class CommandScheduler {
    * item stores nothing.
    * @returns the ids, in input order.
    */
-  async scheduleMany(requests: readonly ScheduleRequest[]): Promise<string[]> {
+  async scheduleMany(
+    requests: readonly ScheduleRequest[],
+    options?: TransactionOptions,
+  ): Promise<string[]> {
+    const { manager } = transactionOptions(options);
     if (!Array.isArray(requests)) {
       throw new InvalidScheduleOptionsError(
         'requests',
@@ -114,14 +124,27 @@ export class CommandScheduler {
           messages.invalidOption(`requests[${i}]`, r, 'an object { command, options? }'),
         );
       }
+      if (r.options?.manager !== undefined) {
+        throw new InvalidScheduleOptionsError(
+          `requests[${i}].options.manager`,
+          messages.invalidOption(
+            `requests[${i}].options.manager`,
+            'an EntityManager',
+            'no manager in an item: pass it as the second argument of scheduleMany',
+          ),
+        );
+      }
       return this.prepare(r.command, r.options);
     });
     if (entries.length === 0) return [];
-    const results = await this.store.scheduleMany(entries);
-    // The worker keeps only the earliest timer, so telling it about every new entry is cheap.
-    for (let i = 0; i < entries.length; i++) {
-      if (results[i].created) this.signal.scheduled(entries[i].scheduledFor, entries[i].delay);
-    }
+    const scope = this.scope(manager);
+    const results = await scope.store.scheduleMany(entries);
+    scope.after(() => {
+      // The worker keeps only the earliest timer, so telling it about every new entry is cheap.
+      for (let i = 0; i < entries.length; i++) {
+        if (results[i].created) this.signal.scheduled(entries[i].scheduledFor, entries[i].delay);
+      }
+    });
     return results.map((r) => r.id);
   }
 
@@ -130,11 +153,12 @@ export class CommandScheduler {
    * `ScheduledCommandCancelledEvent`.
    * @returns `true` when it was cancelled; `false` when it is unknown or no longer pending.
    */
-  async cancel(id: string): Promise<boolean> {
+  async cancel(id: string, options?: TransactionOptions): Promise<boolean> {
     assertCommandId(id);
-    const entry = await this.store.cancel(id);
+    const scope = this.scope(transactionOptions(options).manager);
+    const entry = await scope.store.cancel(id);
     if (!entry) return false;
-    this.publish(new ScheduledCommandCancelledEvent(entry));
+    scope.after(() => this.publish(new ScheduledCommandCancelledEvent(entry)));
     return true;
   }
 
@@ -162,12 +186,16 @@ export class CommandScheduler {
    * `{ delay }`; publishes `ScheduledCommandRescheduledEvent`. Its expiry time is unchanged.
    * @returns `false` when it is unknown or no longer pending.
    */
-  async reschedule(id: string, time: ScheduleTime): Promise<boolean> {
+  async reschedule(id: string, time: ScheduleTime, options?: TransactionOptions): Promise<boolean> {
     assertCommandId(id);
-    const entry = await this.store.reschedule(id, normalizeScheduleTime(time));
+    const normalized = normalizeScheduleTime(time);
+    const scope = this.scope(transactionOptions(options).manager);
+    const entry = await scope.store.reschedule(id, normalized);
     if (!entry) return false;
-    this.signal.scheduled(time.scheduledFor ?? null, time.delay ?? null);
-    this.publish(new ScheduledCommandRescheduledEvent(entry));
+    scope.after(() => {
+      this.signal.scheduled(time.scheduledFor ?? null, time.delay ?? null);
+      this.publish(new ScheduledCommandRescheduledEvent(entry));
+    });
     return true;
   }
 
@@ -258,6 +286,11 @@ export class CommandScheduler {
   /** Publishes an event of a change that has happened: a failing publisher never fails the call. */
   private publish(event: object): void {
     publishSafely(this.eventBus, event, this.logger);
+  }
+
+  /** Where a call writes: in the caller's (or the ambient) transaction, or straight to the store. */
+  private scope(manager: unknown) {
+    return transactionScope(this.store, manager, this.options.ambientTransaction);
   }
 
   private requeueStatuses(statuses: unknown = ['failed']): ScheduledCommandStatus[] {

@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import { InvalidCommandIdError, InvalidScheduleOptionsError } from '../errors/index.js';
 import { MAX_DURATION } from '../scheduled-commands.options.js';
 import { messages } from '../scheduled-commands.messages.js';
@@ -35,6 +36,13 @@ export interface ScheduleOptions {
    * id and stores nothing. @default the command's own `idempotencyKey` property, if it has one
    */
   idempotencyKey?: string;
+  /**
+   * The TypeORM `EntityManager` of a running transaction: the command is stored in that transaction
+   * (nothing is stored if it rolls back), and the worker is woken only after it commits. Not allowed
+   * inside the items of `scheduleMany` (give it as that method's second argument).
+   * @default the module's `ambientTransaction`, if any; otherwise no transaction
+   */
+  manager?: EntityManager;
 }
 
 /** A validated, normalised {@link ScheduleOptions}. */
@@ -58,6 +66,8 @@ const OPTION_KEYS = new Set([
   'correlationId',
   'metadata',
   'idempotencyKey',
+  // Not a stored option: CommandScheduler reads it (see transaction-scope.ts).
+  'manager',
 ]);
 const MAX_TEXT = 500;
 const INT32_MAX = 2_147_483_647;

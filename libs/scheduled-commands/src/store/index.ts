@@ -1,2 +1,3 @@
 export * from './scheduled-command-entry.js';
 export * from './scheduled-command-store.js';
+export * from './store-transaction.js';

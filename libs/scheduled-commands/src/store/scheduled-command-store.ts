@@ -16,6 +16,7 @@ import {
   type ScheduleTime,
   type StatusCounts,
 } from './scheduled-command-entry.js';
+import type { JoinTransactionOptions, StoreTransaction } from './store-transaction.js';
 
 /** Arguments of {@link ScheduledCommandStore.purge}. */
 export interface PurgeRequest {
@@ -178,6 +179,17 @@ export abstract class ScheduledCommandStore {
    * it, or return a handle that never calls back (the TypeORM store on SQLite).
    */
   watch?(onScheduled: () => void): Promise<StoreWatch>;
+
+  /**
+   * Optional: the store's writes inside the caller's own transaction, given as `transaction` (for the
+   * TypeORM store, the `EntityManager` of a running transaction). Stores that cannot join a
+   * transaction omit it; the scheduler then refuses the `manager` option with
+   * `TransactionsNotSupportedError`.
+   * @returns `null` only with `options.ambient` when `transaction` is not inside a running transaction.
+   * @throws ForeignTransactionError when `transaction` does not belong to this store's database.
+   * @throws TransactionNotActiveError when its transaction has finished (or never started).
+   */
+  joinTransaction?(transaction: unknown, options?: JoinTransactionOptions): StoreTransaction | null;
 
   /**
    * Number of entries in `status`. Defaults to reading {@link countByStatus}; a store may answer

@@ -1,7 +1,8 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { SqlDialect } from './dialects/sql-dialect.js';
 import { executePrepared } from './postgres-prepared-statements.js';
 import type { Row } from './row-codec.js';
+import { TransactionHooks } from './transaction/transaction-hooks.js';
 
 /** What one statement returned: its rows and the number of rows it changed. */
 export interface StatementResult {
@@ -71,10 +72,12 @@ const gates = new WeakMap<DataSource, ConnectionGate>();
  */
 export class StatementExecutor implements StatementRunner {
   private readonly gate: ConnectionGate | null;
+  /** Statements held back while an application transaction is open on the shared connection. */
+  private heldBack: ReadonlySet<string> = new Set();
 
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly dialect: SqlDialect,
+    protected readonly dataSource: DataSource,
+    protected readonly dialect: SqlDialect,
   ) {
     let gate: ConnectionGate | null = null;
     if (dialect.sharedConnection) {
@@ -93,6 +96,7 @@ export class StatementExecutor implements StatementRunner {
     if (gate === null)
       return this.run(this.dataSource.createQueryRunner(), sql, params, fixedText, true);
     if (gate.busy) await gate.wait();
+    if (this.heldBack.has(sql)) await this.outsideApplicationTransactions();
     gate.enter();
     try {
       return await this.run(this.dataSource.createQueryRunner(), sql, params, fixedText, true);
@@ -130,7 +134,42 @@ export class StatementExecutor implements StatementRunner {
     return this.gate ? this.gate.exclusive(transact) : transact();
   }
 
-  private async run(
+  /**
+   * Shared connection only: `statements` (the worker's: claims, lease writes, maintenance) wait while
+   * the application holds a transaction open on the connection. Sent during it, they would become part
+   * of it: a claim could start a command whose insert is then rolled back, a completion could be rolled
+   * back with the application's work. (The scheduler's statements are not held back: a caller that
+   * schedules without `manager` inside its own transaction would wait for itself.)
+   */
+  holdBackDuringApplicationTransactions(statements: readonly string[]): void {
+    this.heldBack = new Set(statements);
+  }
+
+  /** The same statements on `runner`, inside the caller's transaction it holds (see {@link JoinedExecutor}). */
+  joined(runner: QueryRunner): StatementExecutor {
+    return new JoinedExecutor(this.dataSource, this.dialect, runner);
+  }
+
+  /**
+   * Runs `work` in a new transaction of the DataSource, handing it the transaction's `EntityManager`
+   * (for `context.transaction()`). On a shared connection it first waits for the store's and the
+   * application's transactions on it, and holds the store's other statements back until it ends.
+   */
+  async applicationTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const transact = async (): Promise<T> => {
+      if (this.gate) await this.outsideApplicationTransactions();
+      // Right after the check: starting the transaction marks the connection busy at once.
+      return this.dataSource.transaction(work);
+    };
+    return this.gate ? this.gate.exclusive(transact) : transact();
+  }
+
+  private async outsideApplicationTransactions(): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    while (runner.isTransactionActive) await TransactionHooks.of(this.dataSource).settled(runner);
+  }
+
+  protected async run(
     runner: QueryRunner,
     sql: string,
     params: readonly unknown[],
@@ -148,5 +187,41 @@ export class StatementExecutor implements StatementRunner {
     } finally {
       if (release) await runner.release();
     }
+  }
+}
+
+/**
+ * The statements of a store that joined a caller's transaction: every one runs on that transaction's
+ * query runner (never released here, never gated: the caller owns the connection), and a batch
+ * transaction becomes a savepoint inside the caller's transaction.
+ */
+class JoinedExecutor extends StatementExecutor {
+  constructor(
+    dataSource: DataSource,
+    dialect: SqlDialect,
+    private readonly runner: QueryRunner,
+  ) {
+    super(dataSource, dialect);
+  }
+
+  override execute(
+    sql: string,
+    params: readonly unknown[],
+    fixedText = false,
+  ): Promise<StatementResult> {
+    return this.run(this.runner, sql, params, fixedText, false);
+  }
+
+  override async transaction<T>(work: (runner: StatementRunner) => Promise<T>): Promise<T> {
+    await this.runner.startTransaction();
+    let result: T;
+    try {
+      result = await work(this);
+    } catch (error) {
+      await this.runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    }
+    await this.runner.commitTransaction();
+    return result;
   }
 }

@@ -37,9 +37,11 @@ import { NO_LOWER_BOUND } from './sql/claim-sql.js';
 import { purgeSql } from './sql/maintenance-sql.js';
 import { findSql } from './sql/query-sql.js';
 import { requeueManyCandidates, requeueOneCandidates, requeueSql } from './sql/requeue-sql.js';
-import { buildStatements, type StoreStatements } from './sql/statements.js';
+import { buildStatements, workerStatements, type StoreStatements } from './sql/statements.js';
 import { StatementExecutor, type StatementRunner } from './statement-executor.js';
 import type { TypeOrmScheduledCommandStoreOptions } from './typeorm-store-options.js';
+import type { JoinTransactionOptions, StoreTransaction } from '../store-transaction.js';
+import { joinTypeOrmTransaction } from './transaction/join-transaction.js';
 
 export type { TypeOrmScheduledCommandStoreOptions } from './typeorm-store-options.js';
 
@@ -94,7 +96,7 @@ const NO_WATCH: StoreWatch = { close: async () => {} };
  */
 export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   private readonly dialect: SqlDialect;
-  private readonly executor: StatementExecutor;
+  private executor: StatementExecutor;
   private ready: Promise<void> | undefined;
   private table = '';
   /** The fixed statements, built on first use (see {@link prepare}). */
@@ -130,6 +132,15 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     await this.prepare();
     const insertAll = (runner: StatementRunner) => insertCommands(runner, this.sql, commands);
     return commands.length > 1 ? this.executor.transaction(insertAll) : insertAll(this.executor);
+  }
+
+  /** Runs its writes on the query runner of `manager`'s transaction (see `joinTypeOrmTransaction`). */
+  override joinTransaction(manager: unknown, options: JoinTransactionOptions = {}) {
+    return joinTypeOrmTransaction(this.dataSource, manager, options, (runner) => {
+      const view = Object.create(this) as TypeOrmScheduledCommandStore;
+      view.executor = this.executor.joined(runner);
+      return view;
+    }) satisfies StoreTransaction | null;
   }
 
   override async claim(request: ClaimRequest): Promise<ScheduledCommandEntry[]> {
@@ -319,6 +330,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     this.ready ??= (async () => {
       this.table = quoteTableName(this.options.tableName ?? this.entityTablePath());
       this.sql = buildStatements(this.table, this.dialect);
+      this.executor.holdBackDuringApplicationTransactions(workerStatements(this.sql));
       await this.dialect.prepareConnection(this.dataSource);
     })().catch((error: unknown) => {
       // Try again on the next call (the DataSource may not have been initialised yet).

@@ -50,3 +50,18 @@ export function buildStatements(table: string, dialect: SqlDialect): StoreStatem
     statistics: statisticsSql(table),
   };
 }
+
+/** The statements of the worker (claims, lease writes, maintenance), as opposed to the scheduler's. */
+export function workerStatements(statements: StoreStatements): string[] {
+  const s = statements;
+  return [
+    s.claim,
+    s.complete,
+    s.release,
+    s.extendLeases,
+    s.retry,
+    s.deadLetter,
+    s.recoverExpiredLeases,
+    s.expireDue,
+  ];
+}
