@@ -7,8 +7,10 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { CommandScheduler } from 'nestjs-scheduled-commands';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
 import { AppModule } from '../apps/demo/src/app.module.js';
 import { EmailService } from '../apps/demo/src/emails/email.service.js';
+import { User } from '../apps/demo/src/users/user.entity.js';
 import { CallExternalApiCommand } from '../apps/demo/src/integrations/call-external-api.command.js';
 import { ExternalApiService } from '../apps/demo/src/integrations/external-api.service.js';
 
@@ -221,6 +223,9 @@ describe('demo application over HTTP (SQLite file, story off)', () => {
     expect(badDate.body).toMatchObject({ statusCode: 400, field: 'scheduledFor' });
     const badPriority = await request('POST', '/emails', { email: 'x@example.com', priority: 1.5 });
     expect(badPriority.body).toMatchObject({ statusCode: 400, field: 'priority' });
+    // The user and the welcome email are stored in one transaction: a rejected email leaves no user.
+    const users = app!.get(DataSource).getRepository(User);
+    expect(await users.findOneBy({ email: 'x@example.com' })).toBeNull();
     expect((await request('POST', '/emails', { email: 'not-an-email' })).status).toBe(400);
 
     expect((await request('GET', `${ADMIN}/entries?status=bogus`)).status).toBe(400);

@@ -1,8 +1,7 @@
 import { BadRequestException, Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { CommandScheduler, type ScheduleOptions } from 'nestjs-scheduled-commands';
+import type { ScheduleOptions } from 'nestjs-scheduled-commands';
 import { RegisterUserCommand } from '../users/register-user.command.js';
-import { SendWelcomeEmailCommand } from './email.commands.js';
 
 /** Body of `POST /emails`. Durations are milliseconds; `scheduledFor` is an ISO 8601 date-time. */
 export interface ScheduleWelcomeEmailBody {
@@ -28,15 +27,13 @@ export interface ScheduledWelcomeEmail {
 }
 
 /**
- * `POST /emails`: registers the user (or finds them by email) and schedules their welcome email.
+ * `POST /emails`: registers the user (or finds them by email) and schedules their welcome email, both
+ * in one transaction: an invalid option stores neither.
  * Invalid schedule options are answered with 400 by `ScheduledCommandsExceptionFilter`.
  */
 @Controller('emails')
 export class EmailsController {
-  constructor(
-    private readonly commandBus: CommandBus,
-    private readonly scheduler: CommandScheduler,
-  ) {}
+  constructor(private readonly commandBus: CommandBus) {}
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
@@ -50,9 +47,6 @@ export class EmailsController {
     if (name !== undefined && (typeof name !== 'string' || name.trim() === '')) {
       throw new BadRequestException('"name" must be a non-empty string.');
     }
-    const { user } = await this.commandBus.execute(
-      new RegisterUserCommand(email, name ?? email.split('@')[0]),
-    );
     const options: ScheduleOptions = {
       ...rest,
       // JSON has no dates: anything other than a string is passed on as is, and the scheduler rejects it.
@@ -62,10 +56,10 @@ export class EmailsController {
           : scheduledFor) as Date,
       }),
     };
-    const id = await this.scheduler.schedule(
-      new SendWelcomeEmailCommand(user.id, user.email),
-      options,
+    // The user row and the welcome email are stored in one transaction (see RegisterUserHandler).
+    const { user, welcomeEmailId } = await this.commandBus.execute(
+      new RegisterUserCommand(email, name ?? email.split('@')[0], options),
     );
-    return { id, userId: user.id };
+    return { id: welcomeEmailId!, userId: user.id };
   }
 }
