@@ -16,6 +16,10 @@
  *   when it starts, `E <id> <seq>` when it returns. Written synchronously, so a SIGKILL loses nothing
  *   that was written before it.
  * - `FAULT_COUNT`, `FAULT_CHUNK`: commands to schedule and how many per `scheduleMany` call.
+ * - `FAULT_EFFECTS`: when set, the handler inserts one row `(command_id, seq, worker)` into the table
+ *   `fault_effects` before it waits `FAULT_HANDLER_MS`: `plain` on its own (committed at once), or
+ *   `transaction` inside `getScheduledCommandContext(command).transaction(...)`, which also completes
+ *   the command in that transaction.
  *
  * Reports to the parent through IPC: `{ event: 'ready' }`, then every 100 ms
  * `{ event: 'stats', held, started, finished }`; `{ event: 'scheduled', count, ms }` in schedule mode.
@@ -27,6 +31,7 @@ import { Inject, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Command, CommandHandler, CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import {
   ScheduledCommandsWorker,
   CommandScheduler,
@@ -40,6 +45,8 @@ const mode = env.FAULT_MODE ?? 'worker';
 const workerId = env.FAULT_WORKER_ID ?? `fault-${process.pid}`;
 const int = (name, fallback) => (env[name] === undefined ? fallback : Number(env[name]));
 const handlerMs = int('FAULT_HANDLER_MS', 0);
+const effects = env.FAULT_EFFECTS;
+const INSERT_EFFECT = 'INSERT INTO fault_effects (command_id, seq, worker) VALUES ($1, $2, $3)';
 
 const send = (message) => {
   if (process.connected) process.send(message);
@@ -76,8 +83,9 @@ class RunLog {
 }
 
 class FaultHandler {
-  constructor(log) {
+  constructor(log, dataSource) {
     this.log = log;
+    this.dataSource = dataSource;
   }
   async execute(command) {
     const context = getScheduledCommandContext(command);
@@ -86,14 +94,24 @@ class FaultHandler {
     }
     this.log.started++;
     this.log.write(`S ${context.commandId} ${command.seq} ${context.attempt}`);
-    if (handlerMs > 0) await new Promise((resolve) => setTimeout(resolve, handlerMs));
+    const effect = [context.commandId, command.seq, workerId];
+    const work = async (manager) => {
+      if (effects) await manager.query(INSERT_EFFECT, effect);
+      if (handlerMs > 0) await new Promise((resolve) => setTimeout(resolve, handlerMs));
+      return command.seq;
+    };
+    const result =
+      effects === 'transaction'
+        ? await context.transaction(work)
+        : await work(this.dataSource.manager);
     this.log.write(`E ${context.commandId} ${command.seq}`);
     this.log.finished++;
-    return command.seq;
+    return result;
   }
 }
 CommandHandler(FaultCommand)(FaultHandler);
 Inject(RUN_LOG)(FaultHandler, undefined, 0);
+Inject(DataSource)(FaultHandler, undefined, 1);
 
 function typeOrmOptions() {
   const common = { autoLoadEntities: true, synchronize: mode === 'setup', logging: false };

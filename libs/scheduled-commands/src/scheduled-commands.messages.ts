@@ -59,4 +59,10 @@ export const messages = {
   transactionNotActive: (reason: string) =>
     `The "manager" option cannot be used: ${reason}. Pass the manager given to ` +
     'dataSource.transaction(async (manager) => ...) (or queryRunner.manager) while that transaction runs.',
+  transactionLeaseLost: (commandId: string, attempt: number) =>
+    `Command ${commandId} (attempt ${attempt}) is no longer held by this run (its lease ran out or it ` +
+    'was taken over): its transaction was rolled back, and its completion was not written.',
+  noTransactionSupport: (store: string) =>
+    `The store ${store} cannot run a handler's transaction (it has no withTransaction()); ` +
+    'context.transaction() needs the TypeORM store.',
 };

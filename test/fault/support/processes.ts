@@ -20,6 +20,8 @@ export interface InstanceSettings {
   leaseMs?: number;
   pollMs?: number;
   handlerMs?: number;
+  /** Handlers insert an effect row, on its own or in `context.transaction()` (see worker-process.mjs). */
+  effects?: 'plain' | 'transaction';
 }
 
 /** A message an instance sends over IPC. */
@@ -262,6 +264,7 @@ export class FaultCluster {
       ['leaseMs', 'FAULT_LEASE_MS'],
       ['pollMs', 'FAULT_POLL_MS'],
       ['handlerMs', 'FAULT_HANDLER_MS'],
+      ['effects', 'FAULT_EFFECTS'],
     ];
     for (const [key, variable] of names) {
       if (settings[key] !== undefined) env[variable] = String(settings[key]);

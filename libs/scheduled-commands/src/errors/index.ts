@@ -12,3 +12,4 @@ export * from './unsupported-database.error.js';
 export * from './transactions-not-supported.error.js';
 export * from './foreign-transaction.error.js';
 export * from './transaction-not-active.error.js';
+export * from './lease-lost.error.js';

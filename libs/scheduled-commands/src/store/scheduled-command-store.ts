@@ -192,6 +192,13 @@ export abstract class ScheduledCommandStore {
   joinTransaction?(transaction: unknown, options?: JoinTransactionOptions): StoreTransaction | null;
 
   /**
+   * Optional: runs `work` in a new transaction on the store's database, handing it the transaction's
+   * handle (for the TypeORM store, its `EntityManager`), which {@link joinTransaction} accepts. Commits
+   * when `work` resolves, rolls back when it rejects. Used by `context.transaction()` in handlers.
+   */
+  withTransaction?<T>(work: (transaction: unknown) => Promise<T>): Promise<T>;
+
+  /**
    * Number of entries in `status`. Defaults to reading {@link countByStatus}; a store may answer
    * it more cheaply.
    *

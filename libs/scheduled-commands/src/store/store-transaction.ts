@@ -1,4 +1,5 @@
 import type {
+  Completion,
   NewScheduledCommand,
   ScheduledCommandEntry,
   ScheduleResult,
@@ -15,6 +16,11 @@ export interface StoreTransaction {
   scheduleMany(commands: readonly NewScheduledCommand[]): Promise<ScheduleResult[]>;
   cancel(id: string): Promise<ScheduledCommandEntry | null>;
   reschedule(id: string, time: ScheduleTime): Promise<ScheduledCommandEntry | null>;
+  /**
+   * `ScheduledCommandStore.complete` for one run, inside the transaction: `true` when the entry was
+   * still `processing` under that exact lease and is now `completed` (at the commit).
+   */
+  complete(completion: Completion): Promise<boolean>;
   /**
    * Runs `callback` once the caller's outermost transaction has committed; never when it (or the
    * savepoint the callback was registered in) rolls back. Callbacks run in registration order; one

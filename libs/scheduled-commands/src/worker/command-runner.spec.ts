@@ -26,6 +26,7 @@ async function setUp(execute: () => Promise<unknown>, commandTimeout: number) {
     bus,
     registry,
     resolveScheduledCommandsOptions({ commandTimeout }),
+    store,
   );
   return { entry, runner };
 }

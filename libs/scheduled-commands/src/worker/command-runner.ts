@@ -17,7 +17,9 @@ import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.const
 import { messages } from '../scheduled-commands.messages.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
 import type { ScheduledCommandEntry } from '../store/scheduled-command-entry.js';
+import { ScheduledCommandStore } from '../store/scheduled-command-store.js';
 import type { LazyAbort } from './lazy-abort.js';
+import type { TransactionalRun } from './run-transaction.js';
 import {
   attachScheduledCommandContext,
   enableAsyncScheduledCommandContext,
@@ -27,7 +29,13 @@ import {
 
 /** How one run ended. */
 export type RunOutcome =
-  | { readonly kind: 'completed'; readonly result: unknown; readonly resultPayload: string | null }
+  /** `written`: the handler completed the command in its own transaction (`context.transaction()`). */
+  | {
+      readonly kind: 'completed';
+      readonly result: unknown;
+      readonly resultPayload: string | null;
+      readonly written?: boolean;
+    }
   /**
    * `permanent`: can never succeed (unknown name, unreadable payload, no handler): dead-letter without
    * retries. `settled`: set when the run timed out while its handler still runs; it resolves when the
@@ -50,6 +58,19 @@ const errorText = (error: unknown): string => {
 };
 
 const ignore = (): void => undefined;
+
+/** A completion the handler already committed in its own transaction: whatever came after, it stands. */
+function committed(run: TransactionalRun | undefined): RunOutcome | undefined {
+  const done = run?.committed;
+  return (
+    done && {
+      kind: 'completed',
+      result: done.result,
+      resultPayload: done.resultPayload,
+      written: true,
+    }
+  );
+}
 
 /** How a failed send through `CommandBus` ends: a missing handler can never succeed. */
 function failure(commandType: string, error: unknown): RunOutcome {
@@ -79,6 +100,8 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
     private readonly registry: CommandRegistry,
     @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
     private readonly options: ResolvedScheduledCommandsOptions,
+    /** Where `context.transaction()` opens its transactions. */
+    private readonly store: ScheduledCommandStore,
   ) {}
 
   onModuleInit(): void {
@@ -92,11 +115,12 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Runs `entry`; `abort` is fired by the caller on lease loss or shutdown, and here on timeout.
+   * Runs `entry`; `abort` is fired by the caller on lease loss or shutdown, and here on timeout. `run`
+   * (the held command) lets the handler complete it in its own transaction (`context.transaction()`).
    * A plain function ending in one `then` rather than an `async` one: it runs for every command,
    * and this allocates less per run.
    */
-  run(entry: ScheduledCommandEntry, abort: LazyAbort): Promise<RunOutcome> {
+  run(entry: ScheduledCommandEntry, abort: LazyAbort, run?: TransactionalRun): Promise<RunOutcome> {
     let command: object;
     try {
       const type = this.registry.resolve(entry.commandType);
@@ -109,7 +133,7 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
 
     let execution: Promise<unknown>;
     try {
-      const context = new RunContext(entry, abort);
+      const context = new RunContext(entry, abort, run && this.store, run);
       attachScheduledCommandContext(command, context);
       // A handler may return a plain value instead of a promise.
       execution = Promise.resolve(
@@ -123,8 +147,8 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
       return Promise.resolve(failure(entry.commandType, error));
     }
     const outcome = execution.then(
-      (result) => this.completed(entry.commandType, result),
-      (error: unknown) => failure(entry.commandType, error),
+      (result) => committed(run) ?? this.completed(entry.commandType, result),
+      (error: unknown) => committed(run) ?? failure(entry.commandType, error),
     );
     const ms = this.options.commandTimeout;
     return ms > 0 ? this.withTimeout(outcome, execution, abort, ms) : outcome;

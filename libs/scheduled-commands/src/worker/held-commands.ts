@@ -1,12 +1,13 @@
 import type { Lease, ScheduledCommandEntry } from '../store/scheduled-command-entry.js';
 import type { RunOutcome } from './command-runner.js';
 import { LazyAbort } from './lazy-abort.js';
+import type { CommittedCompletion, TransactionalRun } from './run-transaction.js';
 
 /**
  * A command this worker holds a lease on, from claim until its outcome is written. Every field is set
  * at creation, so that later changes keep the object's shape (one is made per command).
  */
-export interface HeldCommand {
+export interface HeldCommand extends TransactionalRun {
   readonly entry: ScheduledCommandEntry;
   readonly lease: Lease;
   readonly abort: LazyAbort;
@@ -18,6 +19,10 @@ export interface HeldCommand {
   overrun: boolean;
   /** A batch write of its completion failed: that write may have reached the store all the same. */
   uncertain: boolean;
+  /** The handler committed the completion in its own transaction (`context.transaction()`). */
+  committed: CommittedCompletion | undefined;
+  /** The handler's own transaction is under way. */
+  inTransaction: boolean;
 }
 
 /**
@@ -63,6 +68,8 @@ export class HeldCommands {
       lost: false,
       overrun: false,
       uncertain: false,
+      committed: undefined,
+      inTransaction: false,
     };
     this.byId.set(entry.id, held);
     this.running++;

@@ -70,8 +70,12 @@ export class OutcomeWriter {
     return this.unwritten.length;
   }
 
-  /** Queues the completion of `held` for the next batch write. */
+  /** Queues the completion of `held` for the next batch write (none when its handler committed it). */
   completed(held: HeldCommand): void {
+    if (held.committed !== undefined) {
+      this.publishCompleted(held);
+      return;
+    }
     this.unwritten.push(held);
     this.scheduleFlush();
   }

@@ -31,6 +31,7 @@ const contextOf = (commandId: string, abort = new LazyAbort()): ScheduledCommand
   get signal() {
     return abort.signal;
   },
+  transaction: () => Promise.reject(new Error('not in these tests')),
 });
 
 describe('getScheduledCommandContext(command)', () => {

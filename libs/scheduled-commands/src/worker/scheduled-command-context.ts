@@ -1,11 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { AsyncContextDisabledError } from '../errors/index.js';
+import type { EntityManager } from 'typeorm';
+import { AsyncContextDisabledError, TransactionsNotSupportedError } from '../errors/index.js';
 import { messages } from '../scheduled-commands.messages.js';
 import type {
   ScheduledCommandEntry,
   ScheduledCommandMetadata,
 } from '../store/scheduled-command-entry.js';
 import type { LazyAbort } from './lazy-abort.js';
+import type { ScheduledCommandStore } from '../store/scheduled-command-store.js';
+import { runOwnTransaction, type TransactionalRun } from './run-transaction.js';
 
 /** What a handler can learn about the scheduled run it is part of. */
 export interface ScheduledCommandContext {
@@ -19,6 +22,16 @@ export interface ScheduledCommandContext {
   readonly metadata: ScheduledCommandMetadata | null;
   /** Fires when the run should stop early: `commandTimeout` passed, the lease was lost, or the app is shutting down. */
   readonly signal: AbortSignal;
+  /**
+   * Runs `work` in a new transaction of the store's database and, in that same transaction, marks the
+   * command completed with `work`'s return value, guarded by this run's lease. The handler's writes
+   * through `manager` and the completion commit together: they happen at most once, even when the
+   * worker dies after the commit or loses its lease while `work` runs. Return its result from the
+   * handler (the worker then writes nothing more). Call it once per run.
+   * @throws LeaseLostError when the lease is gone: everything `work` wrote is rolled back.
+   * @throws TransactionsNotSupportedError when the store cannot run transactions (the TypeORM store can).
+   */
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -35,8 +48,15 @@ export class RunContext implements ScheduledCommandContext {
   readonly correlationId: string | null;
   readonly metadata: ScheduledCommandMetadata | null;
   readonly #abort: LazyAbort;
+  readonly #store: ScheduledCommandStore | undefined;
+  readonly #run: TransactionalRun | undefined;
 
-  constructor(entry: ScheduledCommandEntry, abort: LazyAbort) {
+  constructor(
+    entry: ScheduledCommandEntry,
+    abort: LazyAbort,
+    store?: ScheduledCommandStore,
+    run?: TransactionalRun,
+  ) {
     this.commandId = entry.id;
     this.commandType = entry.commandType;
     this.attempt = entry.attempts;
@@ -45,10 +65,21 @@ export class RunContext implements ScheduledCommandContext {
     this.correlationId = entry.correlationId;
     this.metadata = entry.metadata;
     this.#abort = abort;
+    this.#store = store;
+    this.#run = run;
   }
 
   get signal(): AbortSignal {
     return this.#abort.signal;
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.#store === undefined || this.#run === undefined) {
+      return Promise.reject(
+        new TransactionsNotSupportedError('This run cannot open a transaction of its own.'),
+      );
+    }
+    return runOwnTransaction(this.#store, this.#run, this.commandType, work);
   }
 }
 

@@ -285,7 +285,7 @@ export class ScheduledCommandsWorker implements OnApplicationBootstrap, OnModule
 
   private run(held: HeldCommand): void {
     // One reaction for both ends (run() never rejects; a rejection is still an ordinary failure).
-    void this.runner.run(held.entry, held.abort).then(
+    void this.runner.run(held.entry, held.abort, held).then(
       (outcome) => this.finished(held, outcome),
       (error: Error) =>
         this.finished(held, { kind: 'failed', error: error.message, permanent: false }),
@@ -299,7 +299,9 @@ export class ScheduledCommandsWorker implements OnApplicationBootstrap, OnModule
         `Command ${held.entry.id} (${held.entry.commandType}) timed out; its handler is still running and keeps its slot until it returns (a timeout fires the signal, it cannot stop the handler).`,
       );
     }
-    if (held.lost) {
+    // A completion the handler committed in its own transaction stands even if the heartbeat has since
+    // found the row no longer held (it is completed, not processing, any more).
+    if (held.lost && held.committed === undefined) {
       this.ledger.drop(held);
       this.logger.warn(
         `Command ${held.entry.id} finished after its lease was lost; its outcome is not written (another worker owns it).`,

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../../clock.js';
 import { SCHEDULED_COMMANDS_TABLE } from '../../scheduled-commands.constants.js';
 import { messages } from '../../scheduled-commands.messages.js';
@@ -141,6 +141,11 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       view.executor = this.executor.joined(runner);
       return view;
     }) satisfies StoreTransaction | null;
+  }
+
+  /** `dataSource.transaction(work)`, on SQLite apart from the store's other statements. */
+  override withTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.executor.applicationTransaction(work);
   }
 
   override async claim(request: ClaimRequest): Promise<ScheduledCommandEntry[]> {

@@ -24,6 +24,7 @@ export function joinTypeOrmTransaction(
     scheduleMany: (commands) => store.scheduleMany(commands),
     cancel: (id) => store.cancel(id),
     reschedule: (id, time) => store.reschedule(id, time),
+    complete: async (completion) => (await store.complete([completion])).length === 1,
     afterCommit: (callback) => hooks.afterCommit(runner, callback),
   };
 }
