@@ -62,7 +62,7 @@ describe.skipIf(!pgAvailable())(
       await prepareTables(server.url);
       // A short lease: the killed worker's commands are taken over quickly; the restart is shorter.
       const settings = { concurrency: 10, leaseMs: 3_000, pollMs: 200, handlerMs: 30, effects };
-      const [victim] = await Promise.all([
+      const [victim, survivor] = await Promise.all([
         cluster.startWorker(`victim-${effects}`, settings),
         cluster.startWorker(`survivor-${effects}`, settings),
       ]);
@@ -74,7 +74,7 @@ describe.skipIf(!pgAvailable())(
       );
       await victim.kill();
       const inFlight = (await table.heldBy(victim.name)).length;
-      await cluster.startWorker(`replacement-${effects}`, settings);
+      const replacement = await cluster.startWorker(`replacement-${effects}`, settings);
       await until(
         'a third of the commands to complete',
         async () => ((await table.statusCounts()).completed ?? 0) >= COMMANDS / 3,
@@ -82,12 +82,18 @@ describe.skipIf(!pgAvailable())(
         () => cluster.assertNoCrash(),
         20,
       );
+      const restartStarted = Date.now();
       await server.restart();
       await until(
         `${COMMANDS} completed commands`,
         async () => ((await table.statusCounts()).completed ?? 0) === COMMANDS,
         90_000,
         () => cluster.assertNoCrash(),
+      );
+      // The restart really hit the running workers: they noticed (and logged) their connections dropping.
+      const restartErrors = [survivor, replacement].reduce(
+        (n, w) => n + w.problemLines(restartStarted).length,
+        0,
       );
       await cluster.stopAll();
       const counts = await countEffects(server.url);
@@ -96,7 +102,7 @@ describe.skipIf(!pgAvailable())(
           `${COMMANDS} commands, killed worker held ${inFlight}, then a PostgreSQL restart: ` +
           `${counts.rows} effect rows, ${counts.duplicated} commands with duplicates, ${counts.missing} missing`,
       );
-      return { ...counts, inFlight };
+      return { ...counts, inFlight, restartErrors };
     };
 
     it('with context.transaction(): exactly one effect row per command (0 duplicates, 0 missing)', async () => {
@@ -105,6 +111,7 @@ describe.skipIf(!pgAvailable())(
         counts.inFlight,
         'the kill must hit the victim while it holds commands',
       ).toBeGreaterThan(0);
+      expect(counts.restartErrors, 'the restart must hit the workers').toBeGreaterThan(0);
       expect(counts).toMatchObject({ rows: COMMANDS, duplicated: 0, missing: 0 });
     }, 240_000);
 
