@@ -12,8 +12,8 @@ import {
   TransactionsNotSupportedError,
   InMemoryScheduledCommandStore,
 } from 'nestjs-scheduled-commands';
-import { createTestApp, tempDatabase, until, type TestApp } from './support/app.js';
-import { createPgDatabase, pgAvailable, type PgTestDatabase } from './support/postgres.js';
+import { createTestApp, until, type TestApp } from './support/app.js';
+import { testDatabases, type OpenedDatabase } from './support/databases.js';
 
 /** What the handler should do; set by each test. */
 @Injectable()
@@ -62,35 +62,22 @@ class BookSeatHandler implements ICommandHandler<BookSeatCommand> {
   }
 }
 
-const databases = [
-  { name: 'SQLite', skip: false },
-  { name: 'PostgreSQL', skip: !pgAvailable() },
-] as const;
-
-for (const database of databases) {
+for (const database of testDatabases) {
   describe.skipIf(database.skip)(`context.transaction() in a handler (${database.name})`, () => {
     let t: TestApp;
     let script: Script;
     let dataSource: DataSource;
-    let pg: PgTestDatabase | undefined;
-    const temp = tempDatabase();
+    let db: OpenedDatabase;
 
     beforeAll(async () => {
-      if (database.name === 'PostgreSQL') pg = await createPgDatabase();
+      db = await database.open();
       t = await createTestApp({
-        typeorm: pg
-          ? { type: 'postgres', url: pg.url, autoLoadEntities: true, synchronize: true }
-          : {
-              type: 'better-sqlite3',
-              database: temp.file,
-              autoLoadEntities: true,
-              synchronize: true,
-            },
+        typeorm: db.typeorm,
         options: { pollingInterval: 60_000, retryDelayBase: 0, leaseDuration: 60_000 },
         providers: [Script, BookSeatHandler],
       });
       script = t.app.get(Script);
-      script.placeholder = pg ? '$1, $2' : '?, ?';
+      script.placeholder = `${db.param(1)}, ${db.param(2)}`;
       dataSource = t.app.get(DataSource);
       await dataSource.query(
         'CREATE TABLE bookings (seat varchar(20) NOT NULL, attempt integer NOT NULL)',
@@ -99,8 +86,7 @@ for (const database of databases) {
 
     afterAll(async () => {
       await t?.close();
-      await pg?.drop();
-      temp.remove();
+      await db?.close();
     });
 
     beforeEach(async () => {
@@ -117,16 +103,16 @@ for (const database of databases) {
     });
 
     const takeOver = async (id: string) => {
-      const sql = `UPDATE scheduled_commands SET locked_by = 'other-worker', attempts = attempts + 1 WHERE id = `;
-      if (pg) {
-        await dataSource.query(`${sql}$1`, [id]);
+      const sql = `UPDATE scheduled_commands SET locked_by = 'other-worker', attempts = attempts + 1 WHERE id = ${db.param(1)}`;
+      if (database.name === 'PostgreSQL') {
+        await dataSource.query(sql, [id]);
         return;
       }
-      const db = new BetterSqlite3(temp.file);
+      const sqlite = new BetterSqlite3(db.typeorm.database as string);
       try {
-        db.prepare(`${sql}?`).run(id);
+        sqlite.prepare(sql).run(id);
       } finally {
-        db.close();
+        sqlite.close();
       }
     };
 

@@ -13,9 +13,9 @@ import {
   ScheduledCommandsModule,
   TransactionsNotSupportedError,
 } from 'nestjs-scheduled-commands';
-import { createTestApp, tempDatabase, until } from './support/app.js';
+import { createTestApp, until } from './support/app.js';
+import { testDatabases, type OpenedDatabase } from './support/databases.js';
 import { allHandlers, Journal, LabelCommand, WelcomeCommand } from './support/commands.js';
-import { createPgDatabase, pgAvailable, type PgTestDatabase } from './support/postgres.js';
 
 type TxHost = TransactionHost<TransactionalAdapterTypeOrm>;
 
@@ -46,7 +46,7 @@ async function bootApp(typeorm: Record<string, unknown>): Promise<INestApplicati
   @Module({
     imports: [
       CqrsModule.forRoot(),
-      TypeOrmModule.forRoot({ ...typeorm, autoLoadEntities: true, synchronize: true } as never),
+      TypeOrmModule.forRoot(typeorm as never),
       ClsModule.forRoot({
         global: true,
         plugins: [
@@ -76,28 +76,18 @@ async function bootApp(typeorm: Record<string, unknown>): Promise<INestApplicati
   return app;
 }
 
-const databases = [
-  { name: 'SQLite', skip: false },
-  { name: 'PostgreSQL', skip: !pgAvailable() },
-] as const;
-
-for (const database of databases) {
+for (const database of testDatabases) {
   describe.skipIf(database.skip)(
     `ambient transactions with @nestjs-cls/transactional (${database.name})`,
     () => {
       let app: INestApplication;
       let dataSource: DataSource;
       let journal: Journal;
-      let pg: PgTestDatabase | undefined;
-      const temp = tempDatabase();
+      let db: OpenedDatabase;
 
       beforeAll(async () => {
-        if (database.name === 'PostgreSQL') pg = await createPgDatabase();
-        app = await bootApp(
-          pg
-            ? { type: 'postgres', url: pg.url, poolSize: 10 }
-            : { type: 'better-sqlite3', database: temp.file },
-        );
+        db = await database.open();
+        app = await bootApp(db.typeorm);
         dataSource = app.get(DataSource);
         journal = app.get(Journal);
         await dataSource.query('CREATE TABLE cls_users (id varchar(50) PRIMARY KEY)');
@@ -105,8 +95,7 @@ for (const database of databases) {
 
       afterAll(async () => {
         await app?.close();
-        await pg?.drop();
-        temp.remove();
+        await db?.close();
       });
 
       beforeEach(() => {

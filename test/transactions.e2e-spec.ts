@@ -7,60 +7,27 @@ import {
   ScheduledCommandRescheduledEvent,
   TransactionNotActiveError,
 } from 'nestjs-scheduled-commands';
-import { createTestApp, tempDatabase, until, type TestApp } from './support/app.js';
+import { createTestApp, until, type TestApp } from './support/app.js';
 import { allHandlers, Journal, LabelCommand, WelcomeCommand } from './support/commands.js';
-import { createPgDatabase, pgAvailable, type PgTestDatabase } from './support/postgres.js';
+import { testDatabases, type OpenedDatabase } from './support/databases.js';
 
 /** Thrown inside a transaction to roll it back. */
 class Rollback extends Error {}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Database {
-  name: 'SQLite' | 'PostgreSQL';
-  skip: boolean;
-  /** TypeORM connection options of a fresh database. */
-  open(): Promise<{ typeorm: Record<string, unknown>; close(): Promise<void> }>;
-}
-
-const databases: Database[] = [
-  {
-    name: 'SQLite',
-    skip: false,
-    async open() {
-      const temp = tempDatabase();
-      return {
-        typeorm: { type: 'better-sqlite3', database: temp.file, autoLoadEntities: true },
-        close: async () => temp.remove(),
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    skip: !pgAvailable(),
-    async open() {
-      const db: PgTestDatabase = await createPgDatabase();
-      return {
-        typeorm: { type: 'postgres', url: db.url, autoLoadEntities: true, poolSize: 10 },
-        close: () => db.drop(),
-      };
-    },
-  },
-];
-
-for (const database of databases) {
+for (const database of testDatabases) {
   describe.skipIf(database.skip)(`scheduling inside a transaction (${database.name})`, () => {
     let t: TestApp;
     let dataSource: DataSource;
     let journal: Journal;
-    let closeDatabase: () => Promise<void>;
+    let db: OpenedDatabase;
 
     beforeAll(async () => {
-      const db = await database.open();
-      closeDatabase = db.close;
+      db = await database.open();
       // Only a wake-up can start a command before the (one minute) poll.
       t = await createTestApp({
-        typeorm: { ...db.typeorm, synchronize: true },
+        typeorm: db.typeorm,
         options: { pollingInterval: 60_000 },
         providers: allHandlers,
       });
@@ -71,7 +38,7 @@ for (const database of databases) {
 
     afterAll(async () => {
       await t?.close();
-      await closeDatabase?.();
+      await db?.close();
     });
 
     beforeEach(async () => {
@@ -83,10 +50,7 @@ for (const database of databases) {
     });
 
     const addUser = (manager: EntityManager, id: string) =>
-      manager.query(
-        `INSERT INTO tx_users (id) VALUES (${database.name === 'SQLite' ? '?' : '$1'})`,
-        [id],
-      );
+      manager.query(`INSERT INTO tx_users (id) VALUES (${db.param(1)})`, [id]);
     const users = async () =>
       (await dataSource.query('SELECT id FROM tx_users ORDER BY id')).map(
         (r: { id: string }) => r.id,
