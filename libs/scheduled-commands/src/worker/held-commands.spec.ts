@@ -27,6 +27,8 @@ describe('HeldCommands', () => {
       'lost',
       'overrun',
       'uncertain',
+      'committed',
+      'inTransaction',
     ]);
     expect([ledger.size, ledger.runningCount]).toEqual([1, 1]);
     expect(ledger.finish(held, completed, vi.fn())).toBe(false);
