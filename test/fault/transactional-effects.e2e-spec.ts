@@ -75,6 +75,12 @@ describe.skipIf(!pgAvailable())(
       await victim.kill();
       const inFlight = (await table.heldBy(victim.name)).length;
       const replacement = await cluster.startWorker(`replacement-${effects}`, settings);
+      // A replacement whose connection pool is already in use when the server goes away.
+      await replacement.waitFor(
+        (m): m is StatsMessage => m.event === 'stats' && m.started >= 50,
+        60_000,
+        'the replacement to start 50 runs',
+      );
       await until(
         'a third of the commands to complete',
         async () => ((await table.statusCounts()).completed ?? 0) >= COMMANDS / 3,
