@@ -73,7 +73,12 @@ for (const database of testDatabases) {
       db = await database.open();
       t = await createTestApp({
         typeorm: db.typeorm,
-        options: { pollingInterval: 60_000, retryDelayBase: 0, leaseDuration: 60_000 },
+        options: {
+          pollingInterval: 60_000,
+          retryDelayBase: 0,
+          leaseDuration: 60_000,
+          concurrency: 20,
+        },
         providers: [Script, BookSeatHandler],
       });
       script = t.app.get(Script);
@@ -167,6 +172,25 @@ for (const database of testDatabases) {
       expect(entry.status).toBe('processing');
       expect(entry.lockedBy).toBe('other-worker');
       expect(t.events.of(ScheduledCommandCompletedEvent)).toEqual([]);
+    });
+
+    it('runs many such handlers at once (concurrency 20): every command completes, one row each', async () => {
+      const seats = Array.from({ length: 60 }, (_, i) => `C${i}`);
+      const ids = await t.scheduler.scheduleMany(
+        seats.map((seat) => ({ command: new BookSeatCommand(seat) })),
+      );
+      await until(
+        async () =>
+          (
+            await t.scheduler.find(
+              { commandType: 'book-seat', status: 'completed' },
+              { limit: 1000 },
+            )
+          ).items.filter((e) => ids.includes(e.id)).length === ids.length,
+        20_000,
+      );
+      expect(script.errors).toEqual([]);
+      expect((await bookings()).map((b) => b.seat).sort()).toEqual([...seats].sort());
     });
 
     it('refuses a second context.transaction() in the same run (the command is already completed)', async () => {

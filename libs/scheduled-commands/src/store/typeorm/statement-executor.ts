@@ -49,7 +49,8 @@ class ConnectionGate {
   }
 
   async exclusive<T>(work: () => Promise<T>): Promise<T> {
-    await this.wait();
+    // Checked and taken in one synchronous step: two callers woken together cannot both take it.
+    while (this.held) await this.held;
     let release!: () => void;
     this.held = new Promise((resolve) => (release = resolve));
     try {
@@ -95,11 +96,16 @@ export class StatementExecutor implements StatementRunner {
     const gate = this.gate;
     if (gate === null)
       return this.run(this.dataSource.createQueryRunner(), sql, params, fixedText, true);
-    if (gate.busy) await gate.wait();
-    if (this.heldBack.has(sql)) await this.outsideApplicationTransactions();
+    const runner = this.dataSource.createQueryRunner();
+    const heldBack = this.heldBack.has(sql);
+    // Both checked again right before entering (synchronously), whatever woke the wait.
+    while (gate.busy || (heldBack && runner.isTransactionActive)) {
+      if (gate.busy) await gate.wait();
+      else await TransactionHooks.of(this.dataSource).settled(runner);
+    }
     gate.enter();
     try {
-      return await this.run(this.dataSource.createQueryRunner(), sql, params, fixedText, true);
+      return await this.run(runner, sql, params, fixedText, true);
     } finally {
       gate.leave();
     }
@@ -157,16 +163,15 @@ export class StatementExecutor implements StatementRunner {
    */
   async applicationTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const transact = async (): Promise<T> => {
-      if (this.gate) await this.outsideApplicationTransactions();
-      // Right after the check: starting the transaction marks the connection busy at once.
+      if (this.gate) {
+        const runner = this.dataSource.createQueryRunner();
+        while (runner.isTransactionActive)
+          await TransactionHooks.of(this.dataSource).settled(runner);
+      }
+      // Right after the check, synchronously: starting the transaction marks the runner active at once.
       return this.dataSource.transaction(work);
     };
     return this.gate ? this.gate.exclusive(transact) : transact();
-  }
-
-  private async outsideApplicationTransactions(): Promise<void> {
-    const runner = this.dataSource.createQueryRunner();
-    while (runner.isTransactionActive) await TransactionHooks.of(this.dataSource).settled(runner);
   }
 
   protected async run(
