@@ -65,4 +65,8 @@ export const messages = {
   noTransactionSupport: (store: string) =>
     `The store ${store} cannot run a handler's transaction (it has no withTransaction()); ` +
     'context.transaction() needs the TypeORM store.',
+  invalidRecurring: (field: string, value: unknown, expected: string) =>
+    `Invalid recurring schedule option "${field}": ${show(value)} (expected ${expected}).`,
+  recurringNotSupported: (store: string) =>
+    `${store} does not support recurring schedules; use the TypeORM or in-memory store, or implement the recurring methods of ScheduledCommandStore.`,
 };

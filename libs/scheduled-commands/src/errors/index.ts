@@ -13,3 +13,5 @@ export * from './transactions-not-supported.error.js';
 export * from './foreign-transaction.error.js';
 export * from './transaction-not-active.error.js';
 export * from './lease-lost.error.js';
+export * from './invalid-recurring-schedule.error.js';
+export * from './recurring-not-supported.error.js';
