@@ -32,6 +32,10 @@ export {
   ScheduledCommandsWorker,
   type WorkerState,
 } from './worker/scheduled-commands-worker.js';
+export { RecurringMaterializer } from './worker/recurring-materializer.js';
+export type { MisfirePolicy, RecurringOptions } from './recurring/recurring-options.js';
+export type { RecurringDeclaration } from './recurring/recurring-declaration.js';
+export type { RecurringSchedule } from './recurring/recurring-schedule.js';
 export {
   getScheduledCommandContext,
   type ScheduledCommandContext,

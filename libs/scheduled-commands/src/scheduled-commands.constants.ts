@@ -9,3 +9,6 @@ export const SCHEDULED_COMMANDS_RESOLVED_OPTIONS = Symbol('SCHEDULED_COMMANDS_RE
 
 /** Table used by the TypeORM store. */
 export const SCHEDULED_COMMANDS_TABLE = 'scheduled_commands';
+
+/** Table of the recurring schedules used by the TypeORM store. */
+export const RECURRING_SCHEDULES_TABLE = 'scheduled_commands_recurring';

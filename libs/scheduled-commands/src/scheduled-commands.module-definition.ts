@@ -6,7 +6,11 @@ import { InvalidModuleOptionsError } from './errors/index.js';
 import { messages } from './scheduled-commands.messages.js';
 import type { ScheduledCommandsModuleOptions } from './scheduled-commands.options.js';
 import { ScheduledCommandStore } from './store/scheduled-command-store.js';
-import { ScheduledCommandEntity, TypeOrmScheduledCommandStore } from './store/typeorm/index.js';
+import {
+  RecurringScheduleEntity,
+  ScheduledCommandEntity,
+  TypeOrmScheduledCommandStore,
+} from './store/typeorm/index.js';
 
 /**
  * Settings given beside the options (in `forRoot({...})` and in `forRootAsync({...})` alike) because they
@@ -75,7 +79,14 @@ export const {
         global: extras.isGlobal ?? true,
         imports: [
           ...(definition.imports ?? []),
-          ...(usesTypeOrm ? [TypeOrmModule.forFeature([ScheduledCommandEntity], dataSource)] : []),
+          ...(usesTypeOrm
+            ? [
+                TypeOrmModule.forFeature(
+                  [ScheduledCommandEntity, RecurringScheduleEntity],
+                  dataSource,
+                ),
+              ]
+            : []),
         ],
         providers: [...(definition.providers ?? []), storeProvider(extras)],
       };

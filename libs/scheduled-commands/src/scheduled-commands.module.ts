@@ -19,6 +19,8 @@ import { ScheduledCommandsWorker } from './worker/scheduled-commands-worker.js';
 import { CommandRunner } from './worker/command-runner.js';
 import { PollingInterval } from './worker/polling-interval.js';
 import { WorkerSignal } from './worker/worker-signal.js';
+import { RecurringMaterializer } from './worker/recurring-materializer.js';
+import { RecurringScheduler } from './scheduling/recurring-scheduler.js';
 
 /**
  * Durable scheduled CQRS commands. Import once, next to `CqrsModule.forRoot()` and (for the default
@@ -54,6 +56,8 @@ import { WorkerSignal } from './worker/worker-signal.js';
     PollingInterval,
     ScheduledCommandsWorker,
     CommandScheduler,
+    RecurringMaterializer,
+    RecurringScheduler,
   ],
   exports: [
     CommandScheduler,
@@ -61,6 +65,7 @@ import { WorkerSignal } from './worker/worker-signal.js';
     ScheduledCommandsWorker,
     CommandRegistry,
     Clock,
+    RecurringMaterializer,
   ],
 })
 export class ScheduledCommandsModule extends ConfigurableScheduledCommandsModule {}

@@ -3,6 +3,7 @@ import type { Type } from '@nestjs/common';
 import type { Clock } from './clock.js';
 import { InvalidModuleOptionsError } from './errors/index.js';
 import { messages } from './scheduled-commands.messages.js';
+import type { RecurringDeclaration } from './recurring/recurring-declaration.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -98,6 +99,12 @@ export interface ScheduledCommandsModuleOptions {
    * @default none: without `manager`, writes are never part of a caller's transaction
    */
   ambientTransaction?: () => unknown;
+  /**
+   * Recurring schedules declared in code, upserted at start-up (see `RecurringDeclaration`). A
+   * schedule declared here once and no longer is removed at start-up; schedules created through
+   * `CommandScheduler.scheduleRecurring()` are left alone. @default []
+   */
+  recurring?: RecurringDeclaration[];
 }
 
 /** The options after defaults were merged and every field validated. */
@@ -122,6 +129,7 @@ export interface ResolvedScheduledCommandsOptions {
   readonly workerId: string;
   readonly clock: Clock | undefined;
   readonly ambientTransaction: (() => unknown) | undefined;
+  readonly recurring: readonly RecurringDeclaration[];
 }
 
 /** The defaults, in one place. */
@@ -235,5 +243,17 @@ export function resolveScheduledCommandsOptions(
     workerId,
     clock: options.clock,
     ambientTransaction: options.ambientTransaction,
+    recurring: Object.freeze([...recurringDeclarations(options.recurring)]),
   });
+}
+
+function recurringDeclarations(value: unknown): RecurringDeclaration[] {
+  const list = value ?? [];
+  if (
+    !Array.isArray(list) ||
+    list.some((d) => d === null || typeof d !== 'object' || !('name' in d) || !('command' in d))
+  ) {
+    fail('recurring', value, 'an array of { name, command, cron | every, ...options }');
+  }
+  return list as RecurringDeclaration[];
 }

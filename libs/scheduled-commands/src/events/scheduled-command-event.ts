@@ -12,13 +12,17 @@ export abstract class ScheduledCommandEvent implements IEvent {
   readonly commandType: string;
   readonly correlationId: string | null;
   readonly metadata: ScheduledCommandMetadata | null;
+  /** The recurring schedule the entry is an occurrence of, or `null`. */
+  readonly recurringName: string | null;
 
   protected constructor(
-    entry: Pick<ScheduledCommandEntry, 'id' | 'commandType' | 'correlationId' | 'metadata'>,
+    entry: Pick<ScheduledCommandEntry, 'id' | 'commandType' | 'correlationId' | 'metadata'> &
+      Partial<Pick<ScheduledCommandEntry, 'recurringName'>>,
   ) {
     this.commandId = entry.id;
     this.commandType = entry.commandType;
     this.correlationId = entry.correlationId;
     this.metadata = entry.metadata;
+    this.recurringName = entry.recurringName ?? null;
   }
 }

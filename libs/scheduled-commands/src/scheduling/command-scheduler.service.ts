@@ -26,6 +26,9 @@ import {
 import { ScheduledCommandStore } from '../store/scheduled-command-store.js';
 import { uuidv7 } from '../util/uuid.js';
 import { WorkerSignal } from '../worker/worker-signal.js';
+import type { RecurringOptions } from '../recurring/recurring-options.js';
+import type { RecurringSchedule } from '../recurring/recurring-schedule.js';
+import { RecurringScheduler } from './recurring-scheduler.js';
 import {
   assertCommandId,
   normalizeFilter,
@@ -83,6 +86,7 @@ export class CommandScheduler {
     private readonly signal: WorkerSignal,
     @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
     private readonly options: ResolvedScheduledCommandsOptions,
+    private readonly recurring: RecurringScheduler,
   ) {}
 
   /**
@@ -291,6 +295,52 @@ export class CommandScheduler {
   /** Where a call writes: in the caller's (or the ambient) transaction, or straight to the store. */
   private scope(manager: unknown) {
     return transactionScope(this.store, manager, this.options.ambientTransaction);
+  }
+
+  // Recurring schedules (implemented by RecurringScheduler; see the README, "Recurring schedules").
+
+  /**
+   * Creates or updates the recurring schedule `name` (idempotent: calling it at every boot is the
+   * normal case). Each occurrence is an ordinary entry of `command` carrying `recurringName`.
+   * @throws InvalidRecurringScheduleError for an invalid name or option (nothing is changed).
+   * @throws UnregisteredCommandError when the command's class is not a `@ScheduledCommand`.
+   */
+  scheduleRecurring(
+    name: string,
+    command: object,
+    options: RecurringOptions,
+  ): Promise<RecurringSchedule> {
+    return this.recurring.schedule(name, command, options);
+  }
+
+  /** Deletes a schedule and its occurrences created ahead of time; `false` when unknown. */
+  removeRecurring(name: string): Promise<boolean> {
+    return this.recurring.remove(name);
+  }
+
+  /** Stops creating occurrences (and drops those created ahead of time); `false` when unknown. */
+  pauseRecurring(name: string): Promise<boolean> {
+    return this.recurring.setPaused(name, true);
+  }
+
+  /** Creates occurrences again, from the next fire time after now; `false` when unknown. */
+  resumeRecurring(name: string): Promise<boolean> {
+    return this.recurring.setPaused(name, false);
+  }
+
+  /** One occurrence now, outside the fire times; its entry id, or `null` when the schedule is unknown. */
+  triggerRecurring(name: string): Promise<string | null> {
+    return this.recurring.trigger(name);
+  }
+
+  /** The schedule with `nextRunAt`, `lastRunAt` and `paused`, or `null`. */
+  getRecurring(name: string): Promise<RecurringSchedule | null> {
+    return this.recurring.get(name);
+  }
+
+  /** Every schedule, by name. */
+  listRecurring(): Promise<RecurringSchedule[]> {
+    return this.recurring.list();
   }
 
   private requeueStatuses(statuses: unknown = ['failed']): ScheduledCommandStatus[] {

@@ -32,6 +32,7 @@ export interface ParsedFilter {
   readonly statuses: readonly ScheduledCommandStatus[] | null;
   readonly commandType: string | null;
   readonly correlationId: string | null;
+  readonly recurringName: string | null;
   /** `scheduledFor < scheduledBefore`, in epoch milliseconds. */
   readonly scheduledBefore: number | null;
   /** `scheduledFor >= scheduledAfter`, in epoch milliseconds. */
@@ -115,6 +116,7 @@ export function parseFilter(filter: ScheduledCommandFilter | undefined): ParsedF
     statuses: parseStatuses(f.status),
     commandType: parseText('commandType', f.commandType),
     correlationId: parseText('correlationId', f.correlationId),
+    recurringName: parseText('recurringName', f.recurringName),
     scheduledBefore: parseTime('scheduledBefore', f.scheduledBefore),
     scheduledAfter: parseTime('scheduledAfter', f.scheduledAfter),
   };

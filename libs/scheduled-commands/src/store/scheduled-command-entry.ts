@@ -78,6 +78,8 @@ export interface ScheduledCommandEntry {
   readonly lockedBy: string | null;
   /** When the current lease runs out; another instance may take the command over after it. */
   readonly lockedUntil: Date | null;
+  /** The recurring schedule this entry is an occurrence of, or `null`. */
+  readonly recurringName: string | null;
 }
 
 /**
@@ -159,6 +161,8 @@ export interface ScheduledCommandFilter {
   readonly status?: ScheduledCommandStatus | readonly ScheduledCommandStatus[];
   readonly commandType?: string;
   readonly correlationId?: string;
+  /** Occurrences of this recurring schedule. */
+  readonly recurringName?: string;
   /** `scheduledFor < scheduledBefore` */
   readonly scheduledBefore?: Date;
   /** `scheduledFor >= scheduledAfter` */

@@ -17,6 +17,14 @@ import {
   type StatusCounts,
 } from './scheduled-command-entry.js';
 import type { JoinTransactionOptions, StoreTransaction } from './store-transaction.js';
+import { RecurringNotSupportedError } from '../errors/index.js';
+import { messages } from '../scheduled-commands.messages.js';
+import type {
+  DueRecurring,
+  RecurringMaterialization,
+  RecurringScheduleRecord,
+  RecurringWrite,
+} from './recurring-schedule-record.js';
 
 /** Arguments of {@link ScheduledCommandStore.purge}. */
 export interface PurgeRequest {
@@ -179,6 +187,55 @@ export abstract class ScheduledCommandStore {
    * it, or return a handle that never calls back (the TypeORM store on SQLite).
    */
   watch?(onScheduled: () => void): Promise<StoreWatch>;
+
+  // Recurring schedules. A store that predates them keeps compiling: these throw
+  // RecurringNotSupportedError until it overrides them. Each is atomic.
+
+  /**
+   * Creates (`expectedVersion: null`; returns `null` when the name exists) or updates (only while the
+   * schedule has `expectedVersion`; returns `null` otherwise) a schedule, with `version + 1`. With
+   * `dropFutureOccurrences`, deletes in the same atomic write the schedule's occurrences that are
+   * pending, never started and due after now.
+   */
+  writeRecurring(write: RecurringWrite): Promise<RecurringScheduleRecord | null> {
+    return this.recurringNotSupported(write);
+  }
+
+  /** Deletes a schedule and its pending, never started future occurrences; `false` when unknown. */
+  removeRecurring(name: string): Promise<boolean> {
+    return this.recurringNotSupported(name);
+  }
+
+  /** The schedule with this name, or `null`. */
+  getRecurring(name: string): Promise<RecurringScheduleRecord | null> {
+    return this.recurringNotSupported(name);
+  }
+
+  /** Every schedule, by name. */
+  listRecurring(): Promise<RecurringScheduleRecord[]> {
+    return this.recurringNotSupported();
+  }
+
+  /** The store's now and the schedules, not paused, whose `nextFireAt` is `null` or `<= now + horizonMs`. */
+  dueRecurring(horizonMs: number): Promise<DueRecurring> {
+    return this.recurringNotSupported(horizonMs);
+  }
+
+  /**
+   * Atomically: advances the schedule (`nextFireAt`, `lastFireAt`, `version + 1`) only while it has
+   * `expectedVersion` (with `null`, only checks that it exists), then inserts the occurrences as
+   * `pending` entries, skipping any whose (schedule, fire time) already has one (a unique key).
+   * Returns the ids inserted, or `null` (nothing written) when the schedule changed or is gone.
+   */
+  materializeRecurring(materialization: RecurringMaterialization): Promise<string[] | null> {
+    return this.recurringNotSupported(materialization);
+  }
+
+  private recurringNotSupported(..._args: unknown[]): Promise<never> {
+    return Promise.reject(
+      new RecurringNotSupportedError(messages.recurringNotSupported(this.constructor.name)),
+    );
+  }
 
   /**
    * Optional: the store's writes inside the caller's own transaction, given as `transaction` (for the

@@ -6,6 +6,7 @@ import {
   type ScheduledCommandFilter,
   type ScheduledCommandStatistics,
 } from '../scheduled-command-entry.js';
+import type { NewRecurringOccurrence } from '../recurring-schedule-record.js';
 import { emptyCounts, noPendingFigures, toStatistics } from '../status-counts.js';
 
 /**
@@ -62,6 +63,7 @@ export function newRow(command: NewScheduledCommand, now: number): Row {
     resultPayload: null,
     lockedBy: null,
     lockedUntil: null,
+    recurringName: (command as Partial<NewRecurringOccurrence>).recurringName ?? null,
   };
 }
 
@@ -80,6 +82,7 @@ export function matcher(filter: ScheduledCommandFilter): (row: Row) => boolean {
   const statuses = f.statuses === null ? null : new Set(f.statuses);
   const { commandType, correlationId, scheduledBefore: before, scheduledAfter: after } = f;
   return (row) =>
+    (f.recurringName === null || row.recurringName === f.recurringName) &&
     (statuses === null || statuses.has(row.status)) &&
     (commandType === null || row.commandType === commandType) &&
     (correlationId === null || row.correlationId === correlationId) &&

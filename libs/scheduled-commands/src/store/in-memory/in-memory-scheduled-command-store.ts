@@ -20,6 +20,13 @@ import {
 } from '../scheduled-command-entry.js';
 import { ScheduledCommandStore, type PurgeRequest } from '../scheduled-command-store.js';
 import { DEFAULT_PURGE_LIMIT, emptyCounts } from '../status-counts.js';
+import type {
+  DueRecurring,
+  RecurringMaterialization,
+  RecurringScheduleRecord,
+  RecurringWrite,
+} from '../recurring-schedule-record.js';
+import { InMemoryRecurring } from './in-memory-recurring.js';
 import {
   duplicateId,
   isClaimable,
@@ -48,6 +55,13 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
   private readonly rows = new Map<string, Row>();
   /** idempotency key → id of the live (pending or processing) entry holding it. */
   private readonly liveKeys = new Map<string, string>();
+  /** Recurring schedules (see {@link InMemoryRecurring}). */
+  private readonly recurring = new InMemoryRecurring({
+    nowMs: () => this.nowMs(),
+    insert: (occurrence, now) => this.insert(occurrence, now),
+    entries: () => this.rows.values(),
+    delete: (id) => this.rows.delete(id),
+  });
 
   /** @param clock source of "now" for every comparison and every time written. @default new SystemClock() */
   constructor(private readonly clock: Clock = new SystemClock()) {
@@ -305,6 +319,30 @@ export class InMemoryScheduledCommandStore extends ScheduledCommandStore {
       if (earliest === null || due < earliest) earliest = due;
     }
     return earliest === null ? null : earliest - this.nowMs();
+  }
+
+  override async writeRecurring(write: RecurringWrite): Promise<RecurringScheduleRecord | null> {
+    return this.recurring.write(write);
+  }
+
+  override async removeRecurring(name: string): Promise<boolean> {
+    return this.recurring.remove(name);
+  }
+
+  override async getRecurring(name: string): Promise<RecurringScheduleRecord | null> {
+    return this.recurring.get(name);
+  }
+
+  override async listRecurring(): Promise<RecurringScheduleRecord[]> {
+    return this.recurring.list();
+  }
+
+  override async dueRecurring(horizonMs: number): Promise<DueRecurring> {
+    return this.recurring.due(horizonMs);
+  }
+
+  override async materializeRecurring(m: RecurringMaterialization): Promise<string[] | null> {
+    return this.recurring.materialize(m);
   }
 
   private nowMs(): number {

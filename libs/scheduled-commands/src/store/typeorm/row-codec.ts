@@ -90,6 +90,7 @@ export function toEntry(row: Row, claimed?: ClaimedBy): ScheduledCommandEntry {
       claimed && startedAt
         ? new Date(startedAt.getTime() + claimed.leaseMs)
         : time(row.locked_until),
+    recurringName: text(row.recurring_name),
   };
 }
 

@@ -13,7 +13,7 @@ import {
  * `bigint` columns hold epoch milliseconds. The `pg` driver returns `bigint` as a string (it may
  * exceed 2^53); epoch milliseconds never do, so they are read back as numbers.
  */
-const epochMs: ValueTransformer = {
+export const epochMs: ValueTransformer = {
   to: (value: number | null | undefined) => value,
   from: (value: string | number | null) => (value === null ? null : Number(value)),
 };
@@ -89,6 +89,12 @@ export class ScheduledCommandEntity {
 
   /** When the lease runs out, epoch milliseconds. */
   lockedUntil!: number | null;
+
+  /** The recurring schedule this entry is an occurrence of. */
+  recurringName!: string | null;
+
+  /** The occurrence's fire time, epoch milliseconds (null for one triggered by hand). */
+  recurringFireTime!: number | null;
 }
 
 // Compile-time check: the class declares exactly the properties of the table definition.

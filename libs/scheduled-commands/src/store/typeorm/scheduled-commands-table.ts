@@ -19,6 +19,8 @@ export interface ColumnDefinition {
   readonly length?: number;
   /** Whether the column may hold `NULL`. @default false */
   readonly nullable?: boolean;
+  /** The migration that added it, when it is not in the first one. */
+  readonly since?: 'recurring';
 }
 
 /** The columns in table order (the primary key, `id`, first). */
@@ -43,6 +45,21 @@ export const TABLE_COLUMNS = [
   { property: 'resultPayload', name: 'result_payload', kind: 'text', nullable: true },
   { property: 'lockedBy', name: 'locked_by', kind: 'text', nullable: true },
   { property: 'lockedUntil', name: 'locked_until', kind: 'bigint', nullable: true },
+  // Recurring schedules: the schedule an occurrence belongs to, and its fire time.
+  {
+    property: 'recurringName',
+    name: 'recurring_name',
+    kind: 'text',
+    nullable: true,
+    since: 'recurring',
+  },
+  {
+    property: 'recurringFireTime',
+    name: 'recurring_fire_time',
+    kind: 'bigint',
+    nullable: true,
+    since: 'recurring',
+  },
 ] as const satisfies readonly ColumnDefinition[];
 
 /** A column name of the table. */
@@ -59,6 +76,8 @@ export interface IndexDefinition {
   readonly unique?: boolean;
   /** Predicate of a partial index. */
   readonly where: string;
+  /** The migration that added it, when it is not in the first one. */
+  readonly since?: 'recurring';
 }
 
 /** The table's indexes, by role. */
@@ -117,6 +136,21 @@ export const TABLE_INDEXES = {
     columns: ['idempotency_key'],
     unique: true,
     where: `status IN ('pending', 'processing') AND idempotency_key IS NOT NULL`,
+  },
+  /** At most one occurrence per (recurring schedule, fire time), enforced by the database. */
+  recurringOccurrence: {
+    name: 'UQ_scheduled_commands_recurring',
+    columns: ['recurring_name', 'recurring_fire_time'],
+    unique: true,
+    where: 'recurring_fire_time IS NOT NULL',
+    since: 'recurring',
+  },
+  /** `find({ recurringName })` and the live-occurrence check of `overlap: false`. */
+  recurring: {
+    name: 'IDX_scheduled_commands_recurring',
+    columns: ['recurring_name', 'id'],
+    where: 'recurring_name IS NOT NULL',
+    since: 'recurring',
   },
 } as const satisfies Record<string, IndexDefinition>;
 

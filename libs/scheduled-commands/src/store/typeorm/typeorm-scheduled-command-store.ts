@@ -39,6 +39,14 @@ import { findSql } from './sql/query-sql.js';
 import { requeueManyCandidates, requeueOneCandidates, requeueSql } from './sql/requeue-sql.js';
 import { buildStatements, workerStatements, type StoreStatements } from './sql/statements.js';
 import { StatementExecutor, type StatementRunner } from './statement-executor.js';
+import type {
+  DueRecurring,
+  RecurringMaterialization,
+  RecurringScheduleRecord,
+  RecurringWrite,
+} from '../recurring-schedule-record.js';
+import { recurringStatements, type RecurringStatements } from './recurring-statements.js';
+import { recurringTableOf, TypeOrmRecurring } from './typeorm-recurring.js';
 import type { TypeOrmScheduledCommandStoreOptions } from './typeorm-store-options.js';
 import type { JoinTransactionOptions, StoreTransaction } from '../store-transaction.js';
 import { joinTypeOrmTransaction } from './transaction/join-transaction.js';
@@ -101,6 +109,9 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   private table = '';
   /** The fixed statements, built on first use (see {@link prepare}). */
   private sql!: StoreStatements;
+  /** Recurring schedules: their statements (built with the others) and operations. */
+  private recurringSql!: RecurringStatements;
+  private readonly recurring: TypeOrmRecurring;
 
   /**
    * @param dataSource an initialised (or soon initialised) TypeORM DataSource of type
@@ -116,6 +127,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     super();
     this.dialect = selectDialect(dataSource, clock, options);
     this.executor = new StatementExecutor(dataSource, this.dialect);
+    this.recurring = new TypeOrmRecurring(this.executor, () => this.recurringSql);
   }
 
   override async watch(onScheduled: () => void): Promise<StoreWatch> {
@@ -328,6 +340,30 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     return ms === null || ms === undefined ? null : Number(ms);
   }
 
+  override async writeRecurring(write: RecurringWrite): Promise<RecurringScheduleRecord | null> {
+    return this.prepare().then(() => this.recurring.write(write));
+  }
+
+  override async removeRecurring(name: string): Promise<boolean> {
+    return this.prepare().then(() => this.recurring.remove(name));
+  }
+
+  override async getRecurring(name: string): Promise<RecurringScheduleRecord | null> {
+    return this.prepare().then(() => this.recurring.get(name));
+  }
+
+  override async listRecurring(): Promise<RecurringScheduleRecord[]> {
+    return this.prepare().then(() => this.recurring.list());
+  }
+
+  override async dueRecurring(horizonMs: number): Promise<DueRecurring> {
+    return this.prepare().then(() => this.recurring.due(horizonMs));
+  }
+
+  override async materializeRecurring(m: RecurringMaterialization): Promise<string[] | null> {
+    return this.prepare().then(() => this.recurring.materialize(m));
+  }
+
   // -------------------------------------------------------------------------------------------
 
   /** Resolves the table, builds the statements and prepares the connection, once. */
@@ -336,6 +372,8 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
       this.table = quoteTableName(this.options.tableName ?? this.entityTablePath());
       this.sql = buildStatements(this.table, this.dialect);
       this.executor.holdBackDuringApplicationTransactions(workerStatements(this.sql));
+      const recurringTable = recurringTableOf(this.dataSource, this.table);
+      this.recurringSql = recurringStatements(this.dialect, this.table, recurringTable);
       await this.dialect.prepareConnection(this.dataSource);
     })().catch((error: unknown) => {
       // Try again on the next call (the DataSource may not have been initialised yet).

@@ -8,6 +8,7 @@ import {
   PRIMARY_KEY_NAME,
   TABLE_COLUMNS,
   type ColumnDefinition,
+  type IndexDefinition,
 } from '../scheduled-commands-table.js';
 
 /** Column types that differ between the dialects. */
@@ -22,11 +23,28 @@ const TYPES: Record<'sqlite' | 'postgres', DialectTypes> = {
   postgres: { varchar: (n) => `character varying(${n})`, primaryKey: 'constraint' },
 };
 
+/** The columns and indexes of the first migration (later ones add those marked `since`). */
+const FIRST_COLUMNS = (TABLE_COLUMNS as readonly ColumnDefinition[]).filter((c) => !c.since);
+const FIRST_INDEXES = INDEX_LIST.filter((index) => !index.since);
+
+/** The SQL type of `column` in `dialect`. */
+export function columnType(dialect: 'sqlite' | 'postgres', column: ColumnDefinition): string {
+  return column.kind === 'varchar' ? TYPES[dialect].varchar(column.length ?? 255) : column.kind;
+}
+
+/** `CREATE INDEX` statement of `index` on `table` (already quoted). */
+export function createIndexStatement(table: string, index: IndexDefinition): string {
+  return (
+    `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX "${index.name}" ON ${table} ` +
+    `(${index.columns.map((name) => `"${name}"`).join(', ')}) WHERE ${index.where}`
+  );
+}
+
 /** `CREATE TABLE` and `CREATE INDEX` statements for `table` (already quoted). */
 export function createSchemaStatements(dialect: 'sqlite' | 'postgres', table: string): string[] {
   const t = TYPES[dialect];
-  const columns = TABLE_COLUMNS.map((column: ColumnDefinition) => {
-    const type = column.kind === 'varchar' ? t.varchar(column.length ?? 255) : column.kind;
+  const columns = FIRST_COLUMNS.map((column) => {
+    const type = columnType(dialect, column);
     const primaryKey = column.name === 'id' && t.primaryKey === 'inline' ? ' PRIMARY KEY' : '';
     return `"${column.name}" ${type}${primaryKey}${column.nullable ? '' : ' NOT NULL'}`;
   });
@@ -34,18 +52,14 @@ export function createSchemaStatements(dialect: 'sqlite' | 'postgres', table: st
     columns.push(`CONSTRAINT "${PRIMARY_KEY_NAME}" PRIMARY KEY ("id")`);
   return [
     `CREATE TABLE ${table} (${columns.join(', ')})`,
-    ...INDEX_LIST.map(
-      (index) =>
-        `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX "${index.name}" ON ${table} ` +
-        `(${index.columns.map((name) => `"${name}"`).join(', ')}) WHERE ${index.where}`,
-    ),
+    ...FIRST_INDEXES.map((index) => createIndexStatement(table, index)),
   ];
 }
 
 /** `DROP` statements undoing {@link createSchemaStatements}; `indexPrefix` qualifies index names (schema). */
 export function dropSchemaStatements(table: string, indexPrefix = ''): string[] {
   return [
-    ...INDEX_LIST.map((index) => `DROP INDEX ${indexPrefix}"${index.name}"`),
+    ...FIRST_INDEXES.map((index) => `DROP INDEX ${indexPrefix}"${index.name}"`),
     `DROP TABLE ${table}`,
   ];
 }

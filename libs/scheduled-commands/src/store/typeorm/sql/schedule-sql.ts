@@ -39,6 +39,8 @@ const NEW_ROW_VALUES: Record<ColumnName, string> = {
   result_payload: 'NULL',
   locked_by: 'NULL',
   locked_until: 'NULL',
+  recurring_name: 'NULL',
+  recurring_fire_time: 'NULL',
 };
 
 /**

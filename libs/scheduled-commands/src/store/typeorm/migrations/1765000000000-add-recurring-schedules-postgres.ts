@@ -1,0 +1,43 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import {
+  RECURRING_SCHEDULES_TABLE,
+  SCHEDULED_COMMANDS_TABLE,
+} from '../../../scheduled-commands.constants.js';
+import { createRecurringStatements, dropRecurringStatements } from './recurring-schema.js';
+import { qualifiedName } from './scheduled-commands-schema.js';
+
+function schemaOf(queryRunner: QueryRunner): string | undefined {
+  const schema = (queryRunner.connection.options as { schema?: unknown }).schema;
+  return typeof schema === 'string' && schema !== '' ? schema : undefined;
+}
+
+/**
+ * Adds recurring schedules on PostgreSQL (in the DataSource's `schema` when one is set): the
+ * `scheduled_commands_recurring` table, and the `recurring_name` / `recurring_fire_time` columns and
+ * indexes of `scheduled_commands`. Runs after `CreateScheduledCommandsTablePostgres1764000000000`;
+ * `scheduledCommandsMigrations()` lists both.
+ */
+export class AddRecurringSchedulesPostgres1765000000000 implements MigrationInterface {
+  /** Migration name recorded in TypeORM's migrations table. */
+  name = 'AddRecurringSchedulesPostgres1765000000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const schema = schemaOf(queryRunner);
+    const statements = createRecurringStatements(
+      'postgres',
+      qualifiedName(SCHEDULED_COMMANDS_TABLE, schema),
+      qualifiedName(RECURRING_SCHEDULES_TABLE, schema),
+    );
+    for (const sql of statements) await queryRunner.query(sql);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const schema = schemaOf(queryRunner);
+    const statements = dropRecurringStatements(
+      qualifiedName(SCHEDULED_COMMANDS_TABLE, schema),
+      qualifiedName(RECURRING_SCHEDULES_TABLE, schema),
+      schema ? `${qualifiedName(schema)}.` : '',
+    );
+    for (const sql of statements) await queryRunner.query(sql);
+  }
+}

@@ -1,0 +1,34 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import {
+  RECURRING_SCHEDULES_TABLE,
+  SCHEDULED_COMMANDS_TABLE,
+} from '../../../scheduled-commands.constants.js';
+import { createRecurringStatements, dropRecurringStatements } from './recurring-schema.js';
+import { qualifiedName } from './scheduled-commands-schema.js';
+
+/**
+ * Adds recurring schedules on SQLite: the `scheduled_commands_recurring` table, and the
+ * `recurring_name` / `recurring_fire_time` columns and indexes of `scheduled_commands`. Runs after
+ * `CreateScheduledCommandsTableSqlite1764000000000`; `scheduledCommandsMigrations()` lists both.
+ */
+export class AddRecurringSchedulesSqlite1765000000000 implements MigrationInterface {
+  /** Migration name recorded in TypeORM's migrations table. */
+  name = 'AddRecurringSchedulesSqlite1765000000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const statements = createRecurringStatements(
+      'sqlite',
+      qualifiedName(SCHEDULED_COMMANDS_TABLE),
+      qualifiedName(RECURRING_SCHEDULES_TABLE),
+    );
+    for (const sql of statements) await queryRunner.query(sql);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const statements = dropRecurringStatements(
+      qualifiedName(SCHEDULED_COMMANDS_TABLE),
+      qualifiedName(RECURRING_SCHEDULES_TABLE),
+    );
+    for (const sql of statements) await queryRunner.query(sql);
+  }
+}

@@ -1,0 +1,78 @@
+import { INDEX_LIST, TABLE_COLUMNS, type ColumnDefinition } from '../scheduled-commands-table.js';
+import { columnType, createIndexStatement } from './scheduled-commands-schema.js';
+
+/**
+ * The schema that recurring schedules add, as SQL, for the migrations: the table of
+ * `RecurringScheduleEntity`, and the two columns and two indexes of `ScheduledCommandEntity` that tie
+ * an entry to its schedule and fire time.
+ */
+
+type Dialect = 'sqlite' | 'postgres';
+const varchar = (dialect: Dialect, n: number) =>
+  dialect === 'sqlite' ? `varchar(${n})` : `character varying(${n})`;
+
+/** What the recurring migration adds to the entries table (marked `since: 'recurring'`). */
+const ENTRY_COLUMNS = (TABLE_COLUMNS as readonly ColumnDefinition[]).filter(
+  (c) => c.since === 'recurring',
+);
+const ENTRY_INDEXES = INDEX_LIST.filter((index) => index.since === 'recurring');
+
+/** Statements creating the recurring schema; `entries` and `recurring` are quoted table names. */
+export function createRecurringStatements(
+  dialect: Dialect,
+  entries: string,
+  recurring: string,
+): string[] {
+  const pk = dialect === 'sqlite' ? ' PRIMARY KEY' : '';
+  const columns = [
+    `"name" ${varchar(dialect, 200)}${pk} NOT NULL`,
+    `"command_type" ${varchar(dialect, 200)} NOT NULL`,
+    `"payload" text NOT NULL`,
+    `"cron" text`,
+    `"every_ms" bigint`,
+    `"timezone" text NOT NULL`,
+    `"misfire" ${varchar(dialect, 8)} NOT NULL`,
+    `"max_catch_up" integer NOT NULL`,
+    `"overlap" integer NOT NULL`,
+    `"start_at" bigint`,
+    `"end_at" bigint`,
+    `"priority" integer NOT NULL`,
+    `"max_retries" integer NOT NULL`,
+    `"expires_after" bigint`,
+    `"correlation_id" text`,
+    `"metadata" text`,
+    `"declared" integer NOT NULL`,
+    `"paused" integer NOT NULL`,
+    `"next_fire_at" bigint`,
+    `"last_fire_at" bigint`,
+    `"version" integer NOT NULL`,
+    `"created_at" bigint NOT NULL`,
+    `"updated_at" bigint NOT NULL`,
+  ];
+  if (dialect === 'postgres') {
+    columns.push(`CONSTRAINT "PK_scheduled_commands_recurring" PRIMARY KEY ("name")`);
+  }
+  const added = ENTRY_COLUMNS.map((c) => `"${c.name}" ${columnType(dialect, c)}`);
+  const addColumns =
+    dialect === 'sqlite'
+      ? added.map((column) => `ALTER TABLE ${entries} ADD COLUMN ${column}`)
+      : [`ALTER TABLE ${entries} ${added.map((column) => `ADD ${column}`).join(', ')}`];
+  return [
+    `CREATE TABLE ${recurring} (${columns.join(', ')})`,
+    ...addColumns,
+    ...ENTRY_INDEXES.map((index) => createIndexStatement(entries, index)),
+  ];
+}
+
+/** Statements undoing {@link createRecurringStatements}; `indexPrefix` qualifies index names. */
+export function dropRecurringStatements(
+  entries: string,
+  recurring: string,
+  indexPrefix = '',
+): string[] {
+  return [
+    ...ENTRY_INDEXES.map((i) => `DROP INDEX ${indexPrefix}"${i.name}"`),
+    ...ENTRY_COLUMNS.map((c) => `ALTER TABLE ${entries} DROP COLUMN "${c.name}"`).reverse(),
+    `DROP TABLE ${recurring}`,
+  ];
+}
