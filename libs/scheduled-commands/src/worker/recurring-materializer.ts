@@ -26,6 +26,8 @@ import { WorkerSignal } from './worker-signal.js';
 export const MISFIRE_GRACE = 1_000;
 /** Longest pause between two materialisation passes. */
 const MAX_PASS_INTERVAL = 1_000;
+/** Passes one call makes at most while its writes keep losing races. */
+const MAX_ROUNDS = 5;
 
 /** Builds the entry of one occurrence of `schedule` at `fireTime` (`null`: triggered by hand, due now). */
 export function newOccurrence(
@@ -135,20 +137,27 @@ export class RecurringMaterializer implements OnApplicationBootstrap, OnModuleDe
    * without waiting for its timer.
    */
   async materialize(): Promise<void> {
-    const { now, schedules } = await this.store.dueRecurring(this.horizon);
-    for (const schedule of schedules) {
-      try {
-        await this.materializeOne(schedule, now);
-      } catch (error) {
-        this.logger.error(
-          `Materialising recurring schedule "${schedule.name}" failed: ${(error as Error).message}`,
-          (error as Error).stack,
-        );
+    // A write that lost its race (another instance, or a change through the API, wrote the schedule
+    // since it was read) is planned again from what won, so that no wake-up is lost.
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const { now, schedules } = await this.store.dueRecurring(this.horizon);
+      let lost = false;
+      for (const schedule of schedules) {
+        try {
+          lost = (await this.materializeOne(schedule, now)) || lost;
+        } catch (error) {
+          this.logger.error(
+            `Materialising recurring schedule "${schedule.name}" failed: ${(error as Error).message}`,
+            (error as Error).stack,
+          );
+        }
       }
+      if (!lost) return;
     }
   }
 
-  private async materializeOne(schedule: RecurringScheduleRecord, now: Date): Promise<void> {
+  /** Plans and writes one schedule; `true` when the write lost a race. */
+  private async materializeOne(schedule: RecurringScheduleRecord, now: Date): Promise<boolean> {
     const hasLiveOccurrence =
       !schedule.overlap &&
       (
@@ -177,7 +186,7 @@ export class RecurringMaterializer implements OnApplicationBootstrap, OnModuleDe
       plan.overlapSkipped.length === 0 &&
       plan.missed === 0 &&
       (plan.nextFireAt?.getTime() ?? null) === (schedule.nextFireAt?.getTime() ?? null);
-    if (unchanged) return;
+    if (unchanged) return false;
     const ids = await this.store.materializeRecurring({
       name: schedule.name,
       expectedVersion: schedule.version,
@@ -186,7 +195,7 @@ export class RecurringMaterializer implements OnApplicationBootstrap, OnModuleDe
       occurrences: fires.map((fireTime) => newOccurrence(schedule, fireTime)),
     });
     // null: another instance (or a change through the API) got there first; its write stands.
-    if (ids === null) return;
+    if (ids === null) return true;
     if (plan.missed > 0) {
       this.logger.warn(
         `Recurring schedule "${schedule.name}" missed ${plan.missed} fire time(s); misfire '${schedule.misfire}' runs ${plan.catchUp.length} of them.`,
@@ -198,5 +207,6 @@ export class RecurringMaterializer implements OnApplicationBootstrap, OnModuleDe
       );
     }
     for (const fireTime of fires) this.signal.scheduled(fireTime, null);
+    return false;
   }
 }
