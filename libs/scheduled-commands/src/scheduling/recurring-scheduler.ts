@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../clock.js';
 import { ScheduledCommandsError } from '../errors/index.js';
 import { CommandRegistry } from '../registry/command-registry.js';
@@ -59,7 +59,7 @@ const same = (a: unknown, b: unknown): boolean =>
  * in the module options.
  */
 @Injectable()
-export class RecurringScheduler implements OnApplicationBootstrap {
+export class RecurringScheduler implements OnModuleInit {
   private readonly logger = new Logger(RecurringScheduler.name);
 
   constructor(
@@ -72,8 +72,11 @@ export class RecurringScheduler implements OnApplicationBootstrap {
     private readonly options: ResolvedScheduledCommandsOptions,
   ) {}
 
-  /** Upserts the declared schedules and removes the declared ones no longer declared. */
-  async onApplicationBootstrap(): Promise<void> {
+  /**
+   * Upserts the declared schedules and removes the declared ones no longer declared: at module
+   * initialisation, so that the materialiser (started at application bootstrap) plans from them.
+   */
+  async onModuleInit(): Promise<void> {
     const declared = this.options.recurring;
     if (declared.length === 0 && !(await this.hasDeclared())) return;
     for (const { name, command, ...options } of declared) {
@@ -108,14 +111,19 @@ export class RecurringScheduler implements OnApplicationBootstrap {
       ) {
         return this.describe(current);
       }
-      // A change drops the occurrences created ahead of time; the next pass creates them anew
-      // from the new definition (a changed cron moves the next occurrence).
+      // A change drops the occurrences created ahead of time; the next pass creates them anew from
+      // the new definition. A new timing (a changed cron moves the next occurrence) starts from now;
+      // otherwise the schedule goes on from its first fire time without an occurrence, so that the
+      // misfire policy still applies to what a downtime missed.
+      const timingChanged =
+        !current ||
+        TIMING.some((k) => !same(current[k], (wanted as Partial<RecurringScheduleFields>)[k]));
       const written = await this.store.writeRecurring({
         schedule: {
           ...wanted,
           name,
           paused: current?.paused ?? false,
-          nextFireAt: null,
+          nextFireAt: timingChanged ? null : await this.firstUnstarted(current),
           lastFireAt: current?.lastFireAt ?? null,
         },
         expectedVersion: current?.version ?? null,
@@ -184,6 +192,17 @@ export class RecurringScheduler implements OnApplicationBootstrap {
   /** See `CommandScheduler.listRecurring`. */
   async list(): Promise<RecurringSchedule[]> {
     return Promise.all((await this.store.listRecurring()).map((r) => this.describe(r)));
+  }
+
+  /** The fire time of the schedule's first occurrence that a write would drop, or its next fire time. */
+  private async firstUnstarted(current: RecurringScheduleRecord): Promise<Date | null> {
+    const { items } = await this.store.find(
+      { recurringName: current.name, status: ScheduledCommandStatus.Pending },
+      { limit: 100, order: 'asc' },
+    );
+    const now = this.clock.now().getTime();
+    const ahead = items.filter((e) => e.attempts === 0 && e.scheduledFor.getTime() > now);
+    return ahead[0]?.scheduledFor ?? current.nextFireAt;
   }
 
   private async hasDeclared(): Promise<boolean> {

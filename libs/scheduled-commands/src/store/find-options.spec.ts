@@ -109,6 +109,7 @@ describe('parseFilter', () => {
       statuses: null,
       commandType: null,
       correlationId: null,
+      recurringName: null,
       scheduledBefore: null,
       scheduledAfter: null,
     };
@@ -128,6 +129,7 @@ describe('parseFilter', () => {
         ],
         commandType: 'SendEmail',
         correlationId: 'order-1',
+        recurringName: 'nightly',
         scheduledBefore: before,
         scheduledAfter: after,
       }),
@@ -135,6 +137,7 @@ describe('parseFilter', () => {
       statuses: [ScheduledCommandStatus.Failed, ScheduledCommandStatus.Expired],
       commandType: 'SendEmail',
       correlationId: 'order-1',
+      recurringName: 'nightly',
       scheduledBefore: before.getTime(),
       scheduledAfter: after.getTime(),
     });

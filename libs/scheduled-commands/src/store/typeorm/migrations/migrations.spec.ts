@@ -12,11 +12,14 @@ import {
 import { SystemClock } from '../../../clock.js';
 import { ScheduledCommandsError } from '../../../errors/index.js';
 import { newCommand } from '../../../testing/index.js';
+import { RecurringScheduleEntity } from '../recurring-schedule.entity.js';
 import { ScheduledCommandEntity } from '../scheduled-command.entity.js';
 import { TypeOrmScheduledCommandStore } from '../typeorm-scheduled-command-store.js';
 import {
   CreateScheduledCommandsTablePostgres1764000000000,
   CreateScheduledCommandsTableSqlite1764000000000,
+  AddRecurringSchedulesPostgres1765000000000,
+  AddRecurringSchedulesSqlite1765000000000,
   scheduledCommandsMigrations,
 } from './index.js';
 
@@ -52,12 +55,15 @@ describe('scheduledCommandsMigrations()', () => {
   it('returns the migration of each supported DataSource type', () => {
     expect(scheduledCommandsMigrations('better-sqlite3')).toEqual([
       CreateScheduledCommandsTableSqlite1764000000000,
+      AddRecurringSchedulesSqlite1765000000000,
     ]);
     expect(scheduledCommandsMigrations('sqlite')).toEqual([
       CreateScheduledCommandsTableSqlite1764000000000,
+      AddRecurringSchedulesSqlite1765000000000,
     ]);
     expect(scheduledCommandsMigrations('postgres')).toEqual([
       CreateScheduledCommandsTablePostgres1764000000000,
+      AddRecurringSchedulesPostgres1765000000000,
     ]);
   });
 
@@ -81,7 +87,7 @@ describe('SQLite migration', () => {
   const base = (file: string): DataSourceOptions => ({
     type: 'better-sqlite3',
     database: file,
-    entities: [ScheduledCommandEntity],
+    entities: [ScheduledCommandEntity, RecurringScheduleEntity],
     migrations: scheduledCommandsMigrations('better-sqlite3'),
   });
 
@@ -89,24 +95,25 @@ describe('SQLite migration', () => {
   const schemaOf = async (dataSource: DataSource): Promise<string[]> =>
     (
       await dataSource.query(
-        `SELECT sql FROM sqlite_master WHERE tbl_name = 'scheduled_commands' AND sql IS NOT NULL ORDER BY name`,
+        `SELECT sql FROM sqlite_master WHERE tbl_name IN ('scheduled_commands', 'scheduled_commands_recurring') AND sql IS NOT NULL ORDER BY name`,
       )
     ).map((row: { sql: string }) => row.sql.replace(/\s+/g, ' ').replace(/\( /g, '(').trim());
 
   it('creates exactly the schema synchronize creates, and leaves synchronize nothing to do', async () => {
     const migrated = await connect(base(database()));
-    expect(await migrated.runMigrations()).toHaveLength(1);
+    expect(await migrated.runMigrations()).toHaveLength(2);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     const synchronized = await connect({ ...base(database()), synchronize: true });
     expect(await schemaOf(migrated)).toEqual(await schemaOf(synchronized));
-    expect(await schemaOf(migrated)).toHaveLength(9);
+    expect(await schemaOf(migrated)).toHaveLength(12);
     await expectWorkingStore(migrated);
   });
 
   it('is undone by its down()', async () => {
     const dataSource = await connect(base(database()));
     await dataSource.runMigrations();
+    await dataSource.undoLastMigration();
     await dataSource.undoLastMigration();
     expect(await schemaOf(dataSource)).toEqual([]);
   });
@@ -125,7 +132,7 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     type: 'postgres',
     url: db.url,
     schema,
-    entities: [ScheduledCommandEntity],
+    entities: [ScheduledCommandEntity, RecurringScheduleEntity],
     migrations: scheduledCommandsMigrations('postgres'),
     migrationsTableName: `migrations_${schema ?? 'public'}`,
   });
@@ -136,12 +143,14 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
       `SELECT column_name || ' ' || data_type || coalesce('(' || character_maximum_length || ')', '') ||
               CASE WHEN is_nullable = 'NO' THEN ' not null' ELSE '' END AS def
        FROM information_schema.columns
-       WHERE table_schema = $1 AND table_name = 'scheduled_commands' ORDER BY ordinal_position`,
+       WHERE table_schema = $1 AND table_name IN ('scheduled_commands', 'scheduled_commands_recurring')
+       ORDER BY table_name, ordinal_position`,
       [schema],
     );
     const indexes = await dataSource.query(
       `SELECT replace(indexdef, $1 || '.', '') AS def FROM pg_indexes
-       WHERE schemaname = $1 AND tablename = 'scheduled_commands' ORDER BY indexname`,
+       WHERE schemaname = $1 AND tablename IN ('scheduled_commands', 'scheduled_commands_recurring')
+       ORDER BY indexname`,
       [schema],
     );
     return [...columns, ...indexes].map((row: { def: string }) => row.def);
@@ -153,12 +162,12 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     await admin.query('CREATE SCHEMA synchronized');
 
     const migrated = await connect(base('migrated'));
-    expect(await migrated.runMigrations()).toHaveLength(1);
+    expect(await migrated.runMigrations()).toHaveLength(2);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     await connect({ ...base('synchronized'), synchronize: true });
     const expected = await schemaOf(admin, 'synchronized');
-    expect(expected).toHaveLength(20 + 9);
+    expect(expected).toHaveLength(22 + 23 + 12);
     expect(await schemaOf(admin, 'migrated')).toEqual(expected);
 
     // The store finds the table in the DataSource's schema.
@@ -170,6 +179,7 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     await dataSource.runMigrations();
     expect(await pendingSchemaChanges(dataSource)).toEqual([]);
     await expectWorkingStore(dataSource);
+    await dataSource.undoLastMigration();
     await dataSource.undoLastMigration();
     const [{ table }] = await dataSource.query(
       `SELECT to_regclass('public.scheduled_commands') AS table`,
