@@ -20,6 +20,8 @@
  *   `fault_effects` before it waits `FAULT_HANDLER_MS`: `plain` on its own (committed at once), or
  *   `transaction` inside `getScheduledCommandContext(command).transaction(...)`, which also completes
  *   the command in that transaction.
+ * - `FAULT_RECURRING`: JSON options of a recurring schedule `fault-recurring` declared in the module
+ *   options; its handler appends `R <id>` per run to `FAULT_RUN_LOG` + `.recurring`.
  *
  * Reports to the parent through IPC: `{ event: 'ready' }`, then every 100 ms
  * `{ event: 'stats', held, started, finished }`; `{ event: 'scheduled', count, ms }` in schedule mode.
@@ -113,6 +115,31 @@ CommandHandler(FaultCommand)(FaultHandler);
 Inject(RUN_LOG)(FaultHandler, undefined, 0);
 Inject(DataSource)(FaultHandler, undefined, 1);
 
+/** The command of the recurring schedule `fault-recurring`. */
+class RecurringFaultCommand extends Command {}
+ScheduledCommand('fault-recurring')(RecurringFaultCommand);
+
+class RecurringFaultHandler {
+  constructor() {
+    this.fd = env.FAULT_RUN_LOG ? openSync(`${env.FAULT_RUN_LOG}.recurring`, 'a') : undefined;
+  }
+  async execute(command) {
+    const context = getScheduledCommandContext(command);
+    if (this.fd !== undefined) writeSync(this.fd, `R ${context?.commandId}\n`);
+  }
+}
+CommandHandler(RecurringFaultCommand)(RecurringFaultHandler);
+
+const recurring = env.FAULT_RECURRING
+  ? [
+      {
+        name: 'fault-recurring',
+        command: new RecurringFaultCommand(),
+        ...JSON.parse(env.FAULT_RECURRING),
+      },
+    ]
+  : [];
+
 function typeOrmOptions() {
   const common = { autoLoadEntities: true, synchronize: mode === 'setup', logging: false };
   if (env.FAULT_DB === 'sqlite') {
@@ -140,9 +167,10 @@ Module({
       maxRetries: 5,
       retryDelayBase: 100,
       shutdownTimeout: 2_000,
+      recurring,
     }),
   ],
-  providers: [{ provide: RUN_LOG, useValue: runLog }, FaultHandler],
+  providers: [{ provide: RUN_LOG, useValue: runLog }, FaultHandler, RecurringFaultHandler],
 })(FaultAppModule);
 
 const app = await NestFactory.createApplicationContext(FaultAppModule, {

@@ -8,6 +8,7 @@ import { DemoDashboardModule } from './dashboard/demo-dashboard.module.js';
 import { demoConfig } from './demo.config.js';
 import { EmailsModule } from './emails/emails.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
+import { RefreshDashboardCommand } from './reports/refresh-dashboard.command.js';
 import { ReportsModule } from './reports/reports.module.js';
 import { SharedModule } from './shared/shared.module.js';
 import { StoryModule } from './story/story.module.js';
@@ -40,6 +41,14 @@ import { UsersModule } from './users/users.module.js';
       exponentialBackoff: true,
       leaseDuration: 10_000,
       shutdownTimeout: 5_000,
+      // A durable, cluster-safe replacement for an @Cron method: one occurrence per fire time.
+      recurring: [
+        {
+          name: 'refresh-dashboard',
+          command: new RefreshDashboardCommand(),
+          cron: '*/30 * * * * *',
+        },
+      ],
     }),
     SharedModule,
     UsersModule,

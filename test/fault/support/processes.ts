@@ -22,6 +22,8 @@ export interface InstanceSettings {
   handlerMs?: number;
   /** Handlers insert an effect row, on its own or in `context.transaction()` (see worker-process.mjs). */
   effects?: 'plain' | 'transaction';
+  /** JSON options of the recurring schedule the instance declares (`FAULT_RECURRING`). */
+  recurring?: string;
 }
 
 /** A message an instance sends over IPC. */
@@ -265,6 +267,7 @@ export class FaultCluster {
       ['pollMs', 'FAULT_POLL_MS'],
       ['handlerMs', 'FAULT_HANDLER_MS'],
       ['effects', 'FAULT_EFFECTS'],
+      ['recurring', 'FAULT_RECURRING'],
     ];
     for (const [key, variable] of names) {
       if (settings[key] !== undefined) env[variable] = String(settings[key]);
