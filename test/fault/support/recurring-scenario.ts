@@ -125,14 +125,16 @@ export async function runRecurringScenario(s: RecurringScenario): Promise<void> 
     console.log(
       `[fault] ${s.label}: restart ${index + 1} after ${s.downMs} ms down, misfire ` +
         `'${round.misfire}'${round.maxCatchUp ? ` (maxCatchUp ${round.maxCatchUp})` : ''}: ` +
-        `${missed} fire times missed, ${late.length} run as catch-up (expected ${round.expectedCatchUp}), ` +
+        `${missed} fire times without an on-time occurrence, ${late.length} run as catch-up (expected ${round.expectedCatchUp}), ` +
         `then ${onTime.length} on time, ${gaps(onTime).length} missing`,
     );
     expect(late.length).toBe(round.expectedCatchUp);
-    // Catch-ups are the latest missed fire times, in order.
-    expect(late.map((r) => r.fireTime)).toEqual(
-      Array.from({ length: late.length }, (_, i) => firstOnTime - (late.length - i) * 1_000),
-    );
+    // Catch-ups are the latest missed fire times, in order. With overlap: false the fire time right
+    // after them may be skipped while the last catch-up is still pending (logged), hence the 2 s.
+    const lateTimes = late.map((r) => r.fireTime);
+    expect(lateTimes).toEqual(lateTimes.map((_, i) => (lateTimes[0] ?? 0) + i * 1_000));
+    if (late.length > 0)
+      expect(firstOnTime - lateTimes[late.length - 1]).toBeLessThanOrEqual(2_000);
     expect(onTime.length).toBeGreaterThan(0);
     expect(gaps(onTime)).toEqual([]);
   }
