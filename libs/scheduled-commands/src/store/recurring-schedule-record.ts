@@ -1,27 +1,17 @@
-import type { MisfirePolicy } from '../recurring/recurring-options.js';
-import type { NewScheduledCommand, ScheduledCommandMetadata } from './scheduled-command-entry.js';
+import type { NormalizedRecurringOptions } from '../recurring/recurring-options.js';
+import type { NewScheduledCommand } from './scheduled-command-entry.js';
 
-/** A recurring schedule as the store keeps it (see `ScheduledCommandStore.writeRecurring`). */
-export interface RecurringScheduleRecord {
+/**
+ * A recurring schedule as the store keeps it (see `ScheduledCommandStore.writeRecurring`): its
+ * validated options, the command, and its state.
+ */
+export interface RecurringScheduleRecord extends NormalizedRecurringOptions {
   /** The schedule's unique name. */
   readonly name: string;
   /** Registered name of the command each occurrence runs. */
   readonly commandType: string;
   /** The command's fields as JSON, copied into every occurrence. */
   readonly payload: string;
-  readonly cron: string | null;
-  readonly every: number | null;
-  readonly timezone: string;
-  readonly misfire: MisfirePolicy;
-  readonly maxCatchUp: number;
-  readonly overlap: boolean;
-  readonly startAt: Date | null;
-  readonly endAt: Date | null;
-  readonly priority: number;
-  readonly maxRetries: number;
-  readonly expiresAfter: number | null;
-  readonly correlationId: string | null;
-  readonly metadata: ScheduledCommandMetadata | null;
   /** Declared in the module options (removed at start-up once no longer declared), not created through the API. */
   readonly declared: boolean;
   readonly paused: boolean;
