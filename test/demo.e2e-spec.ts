@@ -308,4 +308,27 @@ describe('demo application over HTTP (SQLite file, story off)', () => {
       expect(((await session.json()) as { access: string }).access).toBe(access);
     }
   });
+
+  it('lists the recurring schedule the demo declares, and runs an occurrence triggered by hand', async () => {
+    const list = await request('GET', '/admin/recurring');
+    expect(list.status).toBe(200);
+    expect(list.body).toEqual([
+      expect.objectContaining({
+        name: 'refresh-dashboard',
+        commandType: 'refresh-dashboard',
+        cron: '*/30 * * * * *',
+        declared: true,
+        paused: false,
+      }),
+    ]);
+    expect(new Date(list.body[0].nextRunAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    const triggered = await request('POST', '/admin/recurring/refresh-dashboard/trigger');
+    expect(triggered.status).toBe(201);
+    const entry = await waitForStatus(triggered.body.id, 'completed');
+    expect(entry.recurringName).toBe('refresh-dashboard');
+    const one = await request('GET', '/admin/recurring/refresh-dashboard');
+    expect(one.body.occurrences.map((e: { id: string }) => e.id)).toContain(triggered.body.id);
+    expect((await request('GET', '/admin/recurring/unknown')).status).toBe(404);
+    expect((await request('POST', '/admin/recurring/unknown/pause')).status).toBe(404);
+  });
 });
