@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRecurringStatements } from './migrations/recurring-schema.js';
 import { createSchemaStatements } from './migrations/scheduled-commands-schema.js';
 import { CLAIM_RETURNING, RETURNING } from './row-codec.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
@@ -79,16 +80,23 @@ describe('the table definition', () => {
     );
   });
 
-  it('gives the migrations their columns and indexes', () => {
+  it('gives the migrations their columns and indexes (the first one, then the recurring one)', () => {
+    const since = (item: { since?: string }) => ('since' in item ? item.since : undefined);
     for (const dialect of ['sqlite', 'postgres'] as const) {
       const [table, ...indexes] = createSchemaStatements(dialect, '"t"');
+      const added = createRecurringStatements(dialect, '"t"', '"r"').slice(1);
       const columns = [
-        ...table.matchAll(/"(\w+)" (?:character varying|varchar|text|integer|bigint)/g),
+        ...[table, ...added]
+          .join(' ')
+          .matchAll(/"(\w+)" (?:character varying|varchar|text|integer|bigint)/g),
       ];
       expect(columns.map((match) => match[1])).toEqual(names);
-      expect(indexes.map((sql) => /INDEX "(\w+)"/.exec(sql)?.[1])).toEqual(
-        INDEX_LIST.map((index) => index.name),
-      );
+      expect(
+        [...indexes, ...added]
+          .map((sql) => /INDEX "(\w+)"/.exec(sql)?.[1])
+          .filter((name) => name !== undefined),
+      ).toEqual(INDEX_LIST.map((index) => index.name));
+      expect(indexes).toHaveLength(INDEX_LIST.filter((index) => !since(index)).length);
     }
   });
 
@@ -151,6 +159,8 @@ describe('the table definition', () => {
       result_payload: null,
       locked_by: null,
       locked_until: null,
+      recurring_name: null,
+      recurring_fire_time: null,
     });
   });
 });
