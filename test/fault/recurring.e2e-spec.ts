@@ -22,11 +22,7 @@ describe.skipIf(!pgAvailable())(
           firstRunMs: 10_000,
           downMs: 4_000,
           roundRunMs: 3_000,
-          rounds: [
-            { misfire: 'once', expectedCatchUp: 1 },
-            { misfire: 'skip', expectedCatchUp: 0 },
-            { misfire: 'all', maxCatchUp: 3, expectedCatchUp: 3 },
-          ],
+          rounds: [{ misfire: 'once' }, { misfire: 'skip' }, { misfire: 'all', maxCatchUp: 3 }],
         });
       } finally {
         await reader.close();
@@ -51,10 +47,7 @@ describe('a recurring schedule on two worker processes sharing one SQLite file',
         firstRunMs: 10_000,
         downMs: 4_000,
         roundRunMs: 3_000,
-        rounds: [
-          { misfire: 'once', expectedCatchUp: 1 },
-          { misfire: 'all', maxCatchUp: 3, expectedCatchUp: 3 },
-        ],
+        rounds: [{ misfire: 'once' }, { misfire: 'all', maxCatchUp: 3 }],
       });
     } finally {
       await reader.close();
