@@ -16,6 +16,7 @@ import {
 import { CommandScheduler } from './scheduling/command-scheduler.service.js';
 import { ScheduledCommandStore } from './store/scheduled-command-store.js';
 import { ScheduledCommandsWorker } from './worker/scheduled-commands-worker.js';
+import { telemetryProvider } from './telemetry/telemetry.provider.js';
 import { CommandRunner } from './worker/command-runner.js';
 import { PollingInterval } from './worker/polling-interval.js';
 import { WorkerSignal } from './worker/worker-signal.js';
@@ -54,6 +55,7 @@ import { WorkerSignal } from './worker/worker-signal.js';
     PollingInterval,
     ScheduledCommandsWorker,
     CommandScheduler,
+    telemetryProvider,
   ],
   exports: [
     CommandScheduler,

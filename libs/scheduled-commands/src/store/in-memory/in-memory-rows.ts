@@ -62,6 +62,7 @@ export function newRow(command: NewScheduledCommand, now: number): Row {
     resultPayload: null,
     lockedBy: null,
     lockedUntil: null,
+    traceContext: command.traceContext ?? null,
   };
 }
 
