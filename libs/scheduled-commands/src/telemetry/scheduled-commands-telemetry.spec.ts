@@ -264,7 +264,7 @@ describe('ScheduledCommandsTelemetry', () => {
   it('counts retries, dead letters and expiries from the lifecycle events, by command type only', async () => {
     register();
     const telemetry = newTelemetry();
-    const bus = new Subject<unknown>();
+    const bus = new Subject<object>();
     telemetry.listen(bus);
     const store = new InMemoryScheduledCommandStore(new ManualClock());
     const entry = await claimed(store, newCommand({ commandType: 'count-me' }));

@@ -89,6 +89,9 @@ export class ScheduledCommandEntity {
 
   /** When the lease runs out, epoch milliseconds. */
   lockedUntil!: number | null;
+
+  /** The scheduling span's W3C trace context (telemetry), apart from the payload. */
+  traceContext!: string | null;
 }
 
 // Compile-time check: the class declares exactly the properties of the table definition.

@@ -1,7 +1,10 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSchemaStatements } from './migrations/scheduled-commands-schema.js';
+import {
+  addColumnStatements,
+  createSchemaStatements,
+} from './migrations/scheduled-commands-schema.js';
 import { CLAIM_RETURNING, RETURNING } from './row-codec.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
 import {
@@ -82,8 +85,11 @@ describe('the table definition', () => {
   it('gives the migrations their columns and indexes', () => {
     for (const dialect of ['sqlite', 'postgres'] as const) {
       const [table, ...indexes] = createSchemaStatements(dialect, '"t"');
+      const { up } = addColumnStatements(dialect, '"t"', 'trace-context');
       const columns = [
-        ...table.matchAll(/"(\w+)" (?:character varying|varchar|text|integer|bigint)/g),
+        ...[table, ...up]
+          .join(' ')
+          .matchAll(/"(\w+)" (?:character varying|varchar|text|integer|bigint)/g),
       ];
       expect(columns.map((match) => match[1])).toEqual(names);
       expect(indexes.map((sql) => /INDEX "(\w+)"/.exec(sql)?.[1])).toEqual(
@@ -125,6 +131,7 @@ describe('the table definition', () => {
           v_correlation_id: 'c',
           v_metadata: 'm',
           v_idempotency_key: 'k',
+          v_trace_context: 'tc',
         },
       ]),
     ]);
@@ -151,6 +158,7 @@ describe('the table definition', () => {
       result_payload: null,
       locked_by: null,
       locked_until: null,
+      trace_context: 'tc',
     });
   });
 });

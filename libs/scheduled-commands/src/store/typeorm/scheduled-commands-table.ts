@@ -19,6 +19,11 @@ export interface ColumnDefinition {
   readonly length?: number;
   /** Whether the column may hold `NULL`. @default false */
   readonly nullable?: boolean;
+  /**
+   * The later migration that adds the column to an existing table (see `ADDED_COLUMNS`); columns
+   * without one are created by the first migration, and a column added later is always nullable.
+   */
+  readonly addedBy?: 'trace-context';
 }
 
 /** The columns in table order (the primary key, `id`, first). */
@@ -43,6 +48,13 @@ export const TABLE_COLUMNS = [
   { property: 'resultPayload', name: 'result_payload', kind: 'text', nullable: true },
   { property: 'lockedBy', name: 'locked_by', kind: 'text', nullable: true },
   { property: 'lockedUntil', name: 'locked_until', kind: 'bigint', nullable: true },
+  {
+    property: 'traceContext',
+    name: 'trace_context',
+    kind: 'text',
+    nullable: true,
+    addedBy: 'trace-context',
+  },
 ] as const satisfies readonly ColumnDefinition[];
 
 /** A column name of the table. */

@@ -1,13 +1,17 @@
 import { ScheduledCommandsError } from '../../../errors/index.js';
 import { CreateScheduledCommandsTablePostgres1764000000000 } from './1764000000000-create-scheduled-commands-table-postgres.js';
 import { CreateScheduledCommandsTableSqlite1764000000000 } from './1764000000000-create-scheduled-commands-table-sqlite.js';
+import { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-postgres.js';
+import { AddScheduledCommandsTraceContextSqlite1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-sqlite.js';
 
 export { CreateScheduledCommandsTablePostgres1764000000000 } from './1764000000000-create-scheduled-commands-table-postgres.js';
 export { CreateScheduledCommandsTableSqlite1764000000000 } from './1764000000000-create-scheduled-commands-table-sqlite.js';
+export { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-postgres.js';
+export { AddScheduledCommandsTraceContextSqlite1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-sqlite.js';
 
 /**
- * The migrations that create the scheduled-commands schema for a DataSource type, to spread into
- * the DataSource's `migrations`:
+ * The migrations that create the scheduled-commands schema for a DataSource type, in order (the
+ * table, then the columns added since), to spread into the DataSource's `migrations`:
  *
  * ```ts
  * new DataSource({ type: 'postgres', url, entities: [...], migrations: [...myMigrations, ...scheduledCommandsMigrations('postgres')] })
@@ -20,9 +24,15 @@ export function scheduledCommandsMigrations(type: string): (new () => object)[] 
   switch (type) {
     case 'better-sqlite3':
     case 'sqlite':
-      return [CreateScheduledCommandsTableSqlite1764000000000];
+      return [
+        CreateScheduledCommandsTableSqlite1764000000000,
+        AddScheduledCommandsTraceContextSqlite1765000000000,
+      ];
     case 'postgres':
-      return [CreateScheduledCommandsTablePostgres1764000000000];
+      return [
+        CreateScheduledCommandsTablePostgres1764000000000,
+        AddScheduledCommandsTraceContextPostgres1765000000000,
+      ];
     default:
       throw new ScheduledCommandsError(
         `No scheduled-commands migrations for the DataSource type "${type}"; supported types: "better-sqlite3", "sqlite", "postgres".`,

@@ -15,6 +15,8 @@ import { newCommand } from '../../../testing/index.js';
 import { ScheduledCommandEntity } from '../scheduled-command.entity.js';
 import { TypeOrmScheduledCommandStore } from '../typeorm-scheduled-command-store.js';
 import {
+  AddScheduledCommandsTraceContextPostgres1765000000000,
+  AddScheduledCommandsTraceContextSqlite1765000000000,
   CreateScheduledCommandsTablePostgres1764000000000,
   CreateScheduledCommandsTableSqlite1764000000000,
   scheduledCommandsMigrations,
@@ -37,27 +39,31 @@ async function pendingSchemaChanges(dataSource: DataSource): Promise<string[]> {
   return log.upQueries.map((q) => q.query);
 }
 
-/** Runs the scheduled-commands migration against a fresh store and checks it works. */
+const TRACE_CONTEXT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+/** Runs the scheduled-commands migrations against a fresh store and checks it works. */
 async function expectWorkingStore(dataSource: DataSource): Promise<void> {
   const store = new TypeOrmScheduledCommandStore(dataSource, new SystemClock());
-  const command = newCommand({ idempotencyKey: 'k' });
+  const command = newCommand({ idempotencyKey: 'k', traceContext: TRACE_CONTEXT });
   expect(await store.schedule(command)).toEqual({ id: command.id, created: true });
   expect((await store.schedule(newCommand({ idempotencyKey: 'k' }))).created).toBe(false);
-  expect((await store.claim({ workerId: 'w', limit: 5, leaseMs: 1_000 })).map((e) => e.id)).toEqual(
-    [command.id],
-  );
+  const claimed = await store.claim({ workerId: 'w', limit: 5, leaseMs: 1_000 });
+  expect(claimed.map((e) => [e.id, e.traceContext, e.payload])).toEqual([
+    [command.id, TRACE_CONTEXT, command.payload],
+  ]);
 }
 
 describe('scheduledCommandsMigrations()', () => {
   it('returns the migration of each supported DataSource type', () => {
-    expect(scheduledCommandsMigrations('better-sqlite3')).toEqual([
+    const sqlite = [
       CreateScheduledCommandsTableSqlite1764000000000,
-    ]);
-    expect(scheduledCommandsMigrations('sqlite')).toEqual([
-      CreateScheduledCommandsTableSqlite1764000000000,
-    ]);
+      AddScheduledCommandsTraceContextSqlite1765000000000,
+    ];
+    expect(scheduledCommandsMigrations('better-sqlite3')).toEqual(sqlite);
+    expect(scheduledCommandsMigrations('sqlite')).toEqual(sqlite);
     expect(scheduledCommandsMigrations('postgres')).toEqual([
       CreateScheduledCommandsTablePostgres1764000000000,
+      AddScheduledCommandsTraceContextPostgres1765000000000,
     ]);
   });
 
@@ -95,7 +101,7 @@ describe('SQLite migration', () => {
 
   it('creates exactly the schema synchronize creates, and leaves synchronize nothing to do', async () => {
     const migrated = await connect(base(database()));
-    expect(await migrated.runMigrations()).toHaveLength(1);
+    expect(await migrated.runMigrations()).toHaveLength(2);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     const synchronized = await connect({ ...base(database()), synchronize: true });
@@ -104,11 +110,37 @@ describe('SQLite migration', () => {
     await expectWorkingStore(migrated);
   });
 
-  it('is undone by its down()', async () => {
+  it('is undone by its down(): the added column, then the table', async () => {
     const dataSource = await connect(base(database()));
     await dataSource.runMigrations();
     await dataSource.undoLastMigration();
+    const columns = await dataSource.query(
+      `SELECT name FROM pragma_table_info('scheduled_commands')`,
+    );
+    expect(columns.map((c: { name: string }) => c.name)).not.toContain('trace_context');
+    expect(columns).toHaveLength(20);
+    await dataSource.undoLastMigration();
     expect(await schemaOf(dataSource)).toEqual([]);
+  });
+
+  it('adds the trace context column to a table made by the first migration, keeping its rows', async () => {
+    const file = database();
+    const first = await connect({
+      ...base(file),
+      entities: [],
+      migrations: [CreateScheduledCommandsTableSqlite1764000000000],
+    });
+    await first.runMigrations();
+    await first.query(
+      `INSERT INTO scheduled_commands (id, command_type, payload, status, scheduled_for, priority, retry_count, max_retries, attempts, created_at)
+       VALUES ('018f0000-0000-7000-8000-000000000001', 't', '{}', 'pending', 0, 0, 0, 0, 0, 0)`,
+    );
+    await first.destroy();
+    const upgraded = await connect(base(file));
+    expect(await upgraded.runMigrations()).toHaveLength(1);
+    expect(await pendingSchemaChanges(upgraded)).toEqual([]);
+    const store = new TypeOrmScheduledCommandStore(upgraded, new SystemClock());
+    expect((await store.get('018f0000-0000-7000-8000-000000000001'))?.traceContext).toBeNull();
   });
 });
 
@@ -153,12 +185,12 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     await admin.query('CREATE SCHEMA synchronized');
 
     const migrated = await connect(base('migrated'));
-    expect(await migrated.runMigrations()).toHaveLength(1);
+    expect(await migrated.runMigrations()).toHaveLength(2);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     await connect({ ...base('synchronized'), synchronize: true });
     const expected = await schemaOf(admin, 'synchronized');
-    expect(expected).toHaveLength(20 + 9);
+    expect(expected).toHaveLength(21 + 9);
     expect(await schemaOf(admin, 'migrated')).toEqual(expected);
 
     // The store finds the table in the DataSource's schema.
@@ -170,6 +202,12 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     await dataSource.runMigrations();
     expect(await pendingSchemaChanges(dataSource)).toEqual([]);
     await expectWorkingStore(dataSource);
+    await dataSource.undoLastMigration();
+    const [{ count }] = await dataSource.query(
+      `SELECT count(*)::int AS count FROM information_schema.columns
+       WHERE table_schema = 'public' AND table_name = 'scheduled_commands' AND column_name = 'trace_context'`,
+    );
+    expect(count).toBe(0);
     await dataSource.undoLastMigration();
     const [{ table }] = await dataSource.query(
       `SELECT to_regclass('public.scheduled_commands') AS table`,

@@ -3,6 +3,7 @@
  * definition (`scheduled-commands-table.ts`), so the SQLite and PostgreSQL migrations differ only
  * where the dialects do (column types, primary key).
  */
+import type { QueryRunner } from 'typeorm';
 import {
   INDEX_LIST,
   PRIMARY_KEY_NAME,
@@ -22,14 +23,22 @@ const TYPES: Record<'sqlite' | 'postgres', DialectTypes> = {
   postgres: { varchar: (n) => `character varying(${n})`, primaryKey: 'constraint' },
 };
 
-/** `CREATE TABLE` and `CREATE INDEX` statements for `table` (already quoted). */
+/** A column's definition in `CREATE TABLE` or `ADD COLUMN`. */
+function columnSql(t: DialectTypes, column: ColumnDefinition): string {
+  const type = column.kind === 'varchar' ? t.varchar(column.length ?? 255) : column.kind;
+  const primaryKey = column.name === 'id' && t.primaryKey === 'inline' ? ' PRIMARY KEY' : '';
+  return `"${column.name}" ${type}${primaryKey}${column.nullable ? '' : ' NOT NULL'}`;
+}
+
+/**
+ * `CREATE TABLE` and `CREATE INDEX` statements of the first migration for `table` (already quoted):
+ * every column but those a later migration adds ({@link addColumnStatements}).
+ */
 export function createSchemaStatements(dialect: 'sqlite' | 'postgres', table: string): string[] {
   const t = TYPES[dialect];
-  const columns = TABLE_COLUMNS.map((column: ColumnDefinition) => {
-    const type = column.kind === 'varchar' ? t.varchar(column.length ?? 255) : column.kind;
-    const primaryKey = column.name === 'id' && t.primaryKey === 'inline' ? ' PRIMARY KEY' : '';
-    return `"${column.name}" ${type}${primaryKey}${column.nullable ? '' : ' NOT NULL'}`;
-  });
+  const columns = (TABLE_COLUMNS as readonly ColumnDefinition[])
+    .filter((column) => column.addedBy === undefined)
+    .map((column) => columnSql(t, column));
   if (t.primaryKey === 'constraint')
     columns.push(`CONSTRAINT "${PRIMARY_KEY_NAME}" PRIMARY KEY ("id")`);
   return [
@@ -40,6 +49,29 @@ export function createSchemaStatements(dialect: 'sqlite' | 'postgres', table: st
         `(${index.columns.map((name) => `"${name}"`).join(', ')}) WHERE ${index.where}`,
     ),
   ];
+}
+
+/** `ALTER TABLE … ADD COLUMN` statements of the later migration `addedBy`, and the `DROP COLUMN` ones undoing them. */
+export function addColumnStatements(
+  dialect: 'sqlite' | 'postgres',
+  table: string,
+  addedBy: NonNullable<ColumnDefinition['addedBy']>,
+): { up: string[]; down: string[] } {
+  const added = (TABLE_COLUMNS as readonly ColumnDefinition[]).filter(
+    (column) => column.addedBy === addedBy,
+  );
+  return {
+    up: added.map(
+      (column) => `ALTER TABLE ${table} ADD COLUMN ${columnSql(TYPES[dialect], column)}`,
+    ),
+    down: added.map((column) => `ALTER TABLE ${table} DROP COLUMN "${column.name}"`),
+  };
+}
+
+/** The DataSource's `schema` option (PostgreSQL), where TypeORM puts the entity's table when it is set. */
+export function schemaOf(queryRunner: QueryRunner): string | undefined {
+  const schema = (queryRunner.connection.options as { schema?: unknown }).schema;
+  return typeof schema === 'string' && schema !== '' ? schema : undefined;
 }
 
 /** `DROP` statements undoing {@link createSchemaStatements}; `indexPrefix` qualifies index names (schema). */
