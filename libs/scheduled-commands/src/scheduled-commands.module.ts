@@ -58,6 +58,8 @@ import { WorkerSignal } from './worker/worker-signal.js';
     telemetryProvider,
   ],
   exports: [
+    // For the health indicator (nestjs-scheduled-commands/terminus), provided in the host's modules.
+    SCHEDULED_COMMANDS_RESOLVED_OPTIONS,
     CommandScheduler,
     ScheduledCommandStore,
     ScheduledCommandsWorker,
