@@ -66,35 +66,30 @@ export class CommandInstruments {
     meter: Meter,
     statusCounts: StatusCountsReader | null,
   ) {
-    const seconds = { unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } };
-    this.sent = meter.createCounter(METRIC.sent, {
-      description: 'Commands scheduled (stored) by this instance.',
-      unit: '{message}',
-    });
-    this.consumed = meter.createCounter(METRIC.consumed, {
-      description: 'Command runs started by this instance (each attempt counts).',
-      unit: '{message}',
-    });
-    this.duration = meter.createHistogram(METRIC.processDuration, {
-      ...seconds,
-      description: 'How long a command run took, from its start to its outcome.',
-    });
-    this.lateness = meter.createHistogram(METRIC.lateness, {
-      ...seconds,
-      description: 'How late a run started: its start time minus its due time.',
-    });
-    this.retries = meter.createCounter(METRIC.retries, {
-      description: 'Failed attempts that will be retried.',
-      unit: '{message}',
-    });
-    this.deadLetters = meter.createCounter(METRIC.deadLetters, {
-      description: 'Commands dead-lettered (failed for good).',
-      unit: '{message}',
-    });
-    this.expiries = meter.createCounter(METRIC.expired, {
-      description: 'Commands that expired before they started.',
-      unit: '{message}',
-    });
+    const counter = (name: string, description: string) =>
+      meter.createCounter(name, { description, unit: '{message}' });
+    const seconds = (name: string, description: string) =>
+      meter.createHistogram(name, {
+        description,
+        unit: 's',
+        advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+      });
+    this.sent = counter(METRIC.sent, 'Commands scheduled (stored) by this instance.');
+    this.consumed = counter(
+      METRIC.consumed,
+      'Command runs started by this instance (each attempt counts).',
+    );
+    this.duration = seconds(
+      METRIC.processDuration,
+      'How long a command run took, from its start to its outcome.',
+    );
+    this.lateness = seconds(
+      METRIC.lateness,
+      'How late a run started: its start time minus its due time.',
+    );
+    this.retries = counter(METRIC.retries, 'Failed attempts that will be retried.');
+    this.deadLetters = counter(METRIC.deadLetters, 'Commands dead-lettered (failed for good).');
+    this.expiries = counter(METRIC.expired, 'Commands that expired before they started.');
     if (statusCounts) {
       meter
         .createObservableGauge(METRIC.entries, {

@@ -1,20 +1,8 @@
-import { context, metrics, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import * as api from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type MetricData,
-} from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Subject } from 'rxjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createTestSdk } from '../../../../test/support/telemetry-sdk.js';
 import {
   ScheduledCommandExpiredEvent,
   ScheduledCommandFailedEvent,
@@ -31,38 +19,11 @@ import type { RunOutcome } from '../worker/command-runner.js';
 import { ScheduledCommandsTelemetry } from './scheduled-commands-telemetry.js';
 import { METRIC } from './telemetry-names.js';
 
-const spans = new InMemorySpanExporter();
-const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-const reader = new PeriodicExportingMetricReader({
-  exporter: metricExporter,
-  exportIntervalMillis: 3_600_000,
-});
-const tracerProvider = new BasicTracerProvider({
-  spanProcessors: [new SimpleSpanProcessor(spans)],
-});
-const meterProvider = new MeterProvider({ readers: [reader] });
-const contextManager = new AsyncLocalStorageContextManager();
-
-function register(): void {
-  trace.setGlobalTracerProvider(tracerProvider);
-  metrics.setGlobalMeterProvider(meterProvider);
-}
-
-function unregister(): void {
-  trace.disable();
-  metrics.disable();
-  propagation.disable();
-}
-
-/** Every metric exported so far, by name (cumulative, so the last export holds every figure). */
-async function collectMetrics(): Promise<Map<string, MetricData>> {
-  await reader.forceFlush();
-  const last = metricExporter.getMetrics().at(-1);
-  const byName = new Map<string, MetricData>();
-  for (const scope of last?.scopeMetrics ?? [])
-    for (const m of scope.metrics) byName.set(m.descriptor.name, m);
-  return byName;
-}
+const sdk = createTestSdk();
+const register = () => sdk.register();
+const unregister = () => sdk.unregister();
+const collectMetrics = () => sdk.metrics();
+const spans = { getFinishedSpans: () => sdk.finishedSpans() };
 
 const options = { enabled: true, statusGaugeInterval: 60_000 };
 let statusReads = 0;
@@ -81,16 +42,11 @@ async function claimed(store: InMemoryScheduledCommandStore, command: NewSchedul
 const completed: RunOutcome = { kind: 'completed', result: 1, resultPayload: '1' };
 
 describe('ScheduledCommandsTelemetry', () => {
-  beforeAll(() => {
-    context.setGlobalContextManager(contextManager.enable());
-  });
   afterEach(() => {
     unregister();
-    spans.reset();
+    sdk.resetSpans();
   });
-  afterAll(() => {
-    context.disable();
-  });
+  afterAll(() => sdk.shutdown());
 
   it('is inactive with no SDK registered, or without the API, or when disabled', () => {
     unregister();
@@ -108,7 +64,7 @@ describe('ScheduledCommandsTelemetry', () => {
     const telemetry = newTelemetry();
     unregister();
     expect(telemetry.active).toBe(false);
-    trace.setGlobalTracerProvider(tracerProvider);
+    register();
     expect(telemetry.active).toBe(true);
   });
 

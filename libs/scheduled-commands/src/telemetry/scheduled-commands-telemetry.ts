@@ -28,6 +28,17 @@ export interface ResolvedTelemetryOptions {
   readonly statusGaugeInterval: number;
 }
 
+/** The semantic-convention attributes of one message's span (`create` or `process`). */
+function messageAttributes(operation: string, commandType: string, id: string) {
+  return {
+    [ATTR.system]: MESSAGING_SYSTEM,
+    [ATTR.operationType]: operation,
+    [ATTR.operationName]: operation,
+    [ATTR.destination]: commandType,
+    [ATTR.messageId]: id,
+  };
+}
+
 /** What a run ended with, for a span and the metrics. */
 function outcomeName(outcome: RunOutcome): RunOutcomeName {
   if (outcome.kind === 'completed') return 'completed';
@@ -177,11 +188,7 @@ export class ScheduledCommandsTelemetry implements OnModuleDestroy {
     const options: SpanOptions = {
       kind: api.SpanKind.CONSUMER,
       attributes: {
-        [ATTR.system]: MESSAGING_SYSTEM,
-        [ATTR.operationType]: 'process',
-        [ATTR.operationName]: 'process',
-        [ATTR.destination]: entry.commandType,
-        [ATTR.messageId]: entry.id,
+        ...messageAttributes('process', entry.commandType, entry.id),
         [ATTR.attempt]: entry.attempts,
         [ATTR.lateness]: latenessMs,
       },
@@ -217,13 +224,7 @@ export class ScheduledCommandsTelemetry implements OnModuleDestroy {
       `create ${entry.commandType}`,
       {
         kind: api.SpanKind.PRODUCER,
-        attributes: {
-          [ATTR.system]: MESSAGING_SYSTEM,
-          [ATTR.operationType]: 'create',
-          [ATTR.operationName]: 'create',
-          [ATTR.destination]: entry.commandType,
-          [ATTR.messageId]: entry.id,
-        },
+        attributes: messageAttributes('create', entry.commandType, entry.id),
       },
       parent as ReturnType<OpenTelemetryApi['context']['active']>,
     );

@@ -2,6 +2,13 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { SCHEDULED_COMMANDS_TABLE } from '../../../scheduled-commands.constants.js';
 import { addColumnStatements, qualifiedName } from './scheduled-commands-schema.js';
 
+/** The statements of this migration (SQLite has no schemas: the table name alone). */
+const STATEMENTS = addColumnStatements(
+  'sqlite',
+  qualifiedName(SCHEDULED_COMMANDS_TABLE),
+  'trace-context',
+);
+
 /**
  * Adds the `trace_context` column (the scheduling span's trace context, see the README's telemetry
  * section) on SQLite. Runs after `CreateScheduledCommandsTableSqlite1764000000000`; both come with
@@ -12,20 +19,10 @@ export class AddScheduledCommandsTraceContextSqlite1765000000000 implements Migr
   name = 'AddScheduledCommandsTraceContextSqlite1765000000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const { up } = addColumnStatements(
-      'sqlite',
-      qualifiedName(SCHEDULED_COMMANDS_TABLE),
-      'trace-context',
-    );
-    for (const sql of up) await queryRunner.query(sql);
+    for (const sql of STATEMENTS.up) await queryRunner.query(sql);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const { down } = addColumnStatements(
-      'sqlite',
-      qualifiedName(SCHEDULED_COMMANDS_TABLE),
-      'trace-context',
-    );
-    for (const sql of down) await queryRunner.query(sql);
+    for (const sql of STATEMENTS.down) await queryRunner.query(sql);
   }
 }
