@@ -21,7 +21,8 @@
  *   `maintenanceInterval` (the soak scenario); the library's defaults otherwise.
  * - `BENCH_OTEL`: `off` (telemetry disabled), `sdk` (an OpenTelemetry SDK registered: tracing with a
  *   batch processor and an exporter that drops the spans, the AsyncLocalStorage context manager, and
- *   metrics), anything else or unset: the default (no SDK).
+ *   metrics), `sdk-no-context` (the same without the context manager), anything else or unset: the
+ *   default (no SDK).
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -130,7 +131,8 @@ Module({
   providers: [NoopHandler],
 })(BenchAppModule);
 
-if (env.BENCH_OTEL === 'sdk') await registerOpenTelemetrySdk();
+if (env.BENCH_OTEL === 'sdk' || env.BENCH_OTEL === 'sdk-no-context')
+  await registerOpenTelemetrySdk();
 
 /** The SDK of `BENCH_OTEL=sdk`: spans and metrics are recorded, then dropped (no exporter I/O). */
 async function registerOpenTelemetrySdk() {
@@ -144,7 +146,8 @@ async function registerOpenTelemetrySdk() {
     AggregationTemporality,
   } = await import('@opentelemetry/sdk-metrics');
   const dropSpans = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  if (env.BENCH_OTEL === 'sdk')
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(
     new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] }),
   );

@@ -6,7 +6,9 @@
  * - `no SDK`: the default, with `@opentelemetry/api` installed and no SDK registered;
  * - `SDK`: a tracer provider (batch span processor, an exporter that drops the spans), the
  *   AsyncLocalStorage context manager and a meter provider registered in every benchmark process,
- *   so that scheduling writes producer spans and trace contexts and every run a consumer span.
+ *   so that scheduling writes producer spans and trace contexts and every run a consumer span;
+ * - `SDK without its context manager`: the same without AsyncLocalStorage, which shows how much of
+ *   the SDK's cost is the context manager's (it slows every promise of the process), not the spans'.
  */
 import { measureThroughput } from '../lib/measure.mjs';
 import { fmt, printTable, ratio } from '../lib/report.mjs';
@@ -16,6 +18,7 @@ const VARIANTS = [
   { otel: 'off', label: 'ours, telemetry off' },
   { otel: 'none', label: 'ours, no SDK registered' },
   { otel: 'sdk', label: 'ours, SDK: tracing + metrics' },
+  { otel: 'sdk-no-context', label: 'ours, SDK without its context manager' },
 ];
 
 /** @param {object} ctx `{ serverUrl, quick }` */
