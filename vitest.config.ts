@@ -15,6 +15,7 @@ export default defineConfig({
         replacement: lib('testing/conformance.ts'),
       },
       { find: /^nestjs-scheduled-commands\/dashboard$/, replacement: lib('dashboard/index.ts') },
+      { find: /^nestjs-scheduled-commands\/terminus$/, replacement: lib('terminus/index.ts') },
       { find: /^nestjs-scheduled-commands\/testing$/, replacement: lib('testing/index.ts') },
       { find: /^nestjs-scheduled-commands$/, replacement: lib('index.ts') },
     ],

@@ -6,9 +6,10 @@
  *
  * Options:
  * - `--quick`: fewer commands and runs, no four-process variant (under two minutes on 2 cores).
- * - `--only=throughput,timing,backlog,memory,large,soak`: run some scenarios only (timing = scenarios
- *   2, 3, 6; large = ten million finished rows, 7; soak = ten minutes at a steady rate, 8). `large`
- *   and `soak` are not part of `--quick`.
+ * - `--only=throughput,timing,backlog,memory,large,soak,telemetry`: run some scenarios only (timing =
+ *   scenarios 2, 3, 6; large = ten million finished rows, 7; soak = ten minutes at a steady rate, 8).
+ *   `large` and `soak` are not part of `--quick`. `telemetry` (our throughput with telemetry off,
+ *   with no OpenTelemetry SDK, and with the SDK tracing every command) runs only when named here.
  * - `--profile`: write CPU profiles of our single worker process in the throughput scenario to
  *   `bench/results/profiles/` (open them in Chrome DevTools).
  * - `--no-build`: use the library's current `dist/` instead of building it first.
@@ -24,6 +25,7 @@ import { backlog } from './scenarios/backlog.mjs';
 import { largeTable } from './scenarios/large-table.mjs';
 import { memory } from './scenarios/memory.mjs';
 import { soak } from './scenarios/soak.mjs';
+import { telemetry } from './scenarios/telemetry.mjs';
 import { throughput } from './scenarios/throughput.mjs';
 import { timing } from './scenarios/timing.mjs';
 
@@ -34,7 +36,7 @@ const only = argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',');
-const known = ['throughput', 'timing', 'backlog', 'memory', 'large', 'soak'];
+const known = ['throughput', 'timing', 'backlog', 'memory', 'large', 'soak', 'telemetry'];
 /** Not part of `--quick`: they take minutes whatever their size. */
 const slow = ['large', 'soak'];
 for (const a of argv) {
@@ -49,7 +51,8 @@ if (only?.some((s) => !known.includes(s))) {
   console.error(`--only takes some of: ${known.join(', ')}`);
   process.exit(2);
 }
-const wanted = (name) => (only ? only.includes(name) : !(quick && slow.includes(name)));
+const wanted = (name) =>
+  only ? only.includes(name) : name !== 'telemetry' && !(quick && slow.includes(name));
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
@@ -125,6 +128,7 @@ try {
     ['memory', async () => save(await memory(ctx))],
     ['large', async () => save(await largeTable(ctx))],
     ['soak', async () => save(await soak(ctx))],
+    ['telemetry', async () => save(await telemetry(ctx))],
   ];
   for (const [name, run] of scenarios) {
     if (!wanted(name)) continue;

@@ -19,6 +19,10 @@
  * - `BENCH_REPORT_STARTS=1`: report every handler start (lateness / latency samples).
  * - `BENCH_RETENTION_MS`, `BENCH_MAINTENANCE_MS`: module options `retention.completed` and
  *   `maintenanceInterval` (the soak scenario); the library's defaults otherwise.
+ * - `BENCH_OTEL`: `off` (telemetry disabled), `sdk` (an OpenTelemetry SDK registered: tracing with a
+ *   batch processor and an exporter that drops the spans, the AsyncLocalStorage context manager, and
+ *   metrics), `sdk-no-context` (the same without the context manager), anything else or unset: the
+ *   default (no SDK).
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -120,10 +124,39 @@ Module({
       ...(env.BENCH_WORKER_ID ? { workerId: env.BENCH_WORKER_ID } : {}),
       ...(env.BENCH_RETENTION_MS ? { retention: { completed: intEnv('BENCH_RETENTION_MS') } } : {}),
       ...(env.BENCH_MAINTENANCE_MS ? { maintenanceInterval: intEnv('BENCH_MAINTENANCE_MS') } : {}),
+      // The gauge's store reads are not what this measures.
+      telemetry: { enabled: env.BENCH_OTEL !== 'off', statusGaugeInterval: 0 },
     }),
   ],
   providers: [NoopHandler],
 })(BenchAppModule);
+
+if (env.BENCH_OTEL === 'sdk' || env.BENCH_OTEL === 'sdk-no-context')
+  await registerOpenTelemetrySdk();
+
+/** The SDK of `BENCH_OTEL=sdk`: spans and metrics are recorded, then dropped (no exporter I/O). */
+async function registerOpenTelemetrySdk() {
+  const { context, metrics, trace } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const {
+    MeterProvider,
+    PeriodicExportingMetricReader,
+    InMemoryMetricExporter,
+    AggregationTemporality,
+  } = await import('@opentelemetry/sdk-metrics');
+  const dropSpans = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
+  if (env.BENCH_OTEL === 'sdk')
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] }),
+  );
+  const reader = new PeriodicExportingMetricReader({
+    exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+    exportIntervalMillis: 60_000,
+  });
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+}
 
 send({ event: 'loaded' });
 if (env.BENCH_WAIT_GO === '1') await waitForGo();

@@ -331,4 +331,33 @@ describe('demo application over HTTP (SQLite file, story off)', () => {
     expect((await request('GET', '/admin/recurring/unknown')).status).toBe(404);
     expect((await request('POST', '/admin/recurring/unknown/pause')).status).toBe(404);
   });
+
+  it('GET /metrics serves our metrics in the Prometheus text format once commands have run', async () => {
+    // The earlier tests scheduled and ran commands (the welcome email among them).
+    const response = await fetch(`${baseUrl}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const line = (metric: string) =>
+      text.split('\n').find((l) => l.startsWith(metric) && l.includes('send-welcome-email'));
+    expect(line('messaging_client_sent_messages')).toMatch(/ \d+$/);
+    expect(line('messaging_client_consumed_messages')).toMatch(/ \d+$/);
+    expect(line('messaging_process_duration_count')).toContain(
+      'scheduled_commands_outcome="completed"',
+    );
+    expect(line('scheduled_commands_lateness_count')).toMatch(/ \d+$/);
+    expect(text).toContain('# TYPE messaging_process_duration histogram');
+    expect(text).not.toMatch(/messaging_message_id/);
+  });
+
+  it('GET /health answers 200 with the scheduled-commands figures', async () => {
+    const reply = await request('GET', '/health');
+    expect(reply.status).toBe(200);
+    expect(reply.body.status).toBe('ok');
+    expect(reply.body.info['scheduled-commands']).toMatchObject({
+      status: 'up',
+      failed: [],
+      store: { reachable: true },
+      worker: { enabled: true, state: 'running' },
+    });
+  });
 });

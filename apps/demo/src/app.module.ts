@@ -8,6 +8,7 @@ import { DemoDashboardModule } from './dashboard/demo-dashboard.module.js';
 import { demoConfig } from './demo.config.js';
 import { EmailsModule } from './emails/emails.module.js';
 import { IntegrationsModule } from './integrations/integrations.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
 import { RefreshDashboardCommand } from './reports/refresh-dashboard.command.js';
 import { ReportsModule } from './reports/reports.module.js';
 import { SharedModule } from './shared/shared.module.js';
@@ -58,6 +59,7 @@ import { UsersModule } from './users/users.module.js';
     IntegrationsModule,
     AdminModule,
     DemoDashboardModule,
+    ObservabilityModule,
     StoryModule,
   ],
 })

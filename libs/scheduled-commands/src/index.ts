@@ -14,7 +14,9 @@ export {
   SCHEDULED_COMMANDS_DEFAULTS,
   type RetentionOptions,
   type ScheduledCommandsModuleOptions,
+  type TelemetryOptions,
 } from './scheduled-commands.options.js';
+export * from './telemetry/index.js';
 export {
   CommandScheduler,
   type ScheduleRequest,

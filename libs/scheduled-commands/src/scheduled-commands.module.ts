@@ -16,6 +16,7 @@ import {
 import { CommandScheduler } from './scheduling/command-scheduler.service.js';
 import { ScheduledCommandStore } from './store/scheduled-command-store.js';
 import { ScheduledCommandsWorker } from './worker/scheduled-commands-worker.js';
+import { telemetryProvider } from './telemetry/telemetry.provider.js';
 import { CommandRunner } from './worker/command-runner.js';
 import { PollingInterval } from './worker/polling-interval.js';
 import { WorkerSignal } from './worker/worker-signal.js';
@@ -58,8 +59,11 @@ import { RecurringScheduler } from './scheduling/recurring-scheduler.js';
     CommandScheduler,
     RecurringMaterializer,
     RecurringScheduler,
+    telemetryProvider,
   ],
   exports: [
+    // For the health indicator (nestjs-scheduled-commands/terminus), provided in the host's modules.
+    SCHEDULED_COMMANDS_RESOLVED_OPTIONS,
     CommandScheduler,
     ScheduledCommandStore,
     ScheduledCommandsWorker,

@@ -23,6 +23,21 @@ export interface RetentionOptions {
 }
 
 /**
+ * OpenTelemetry spans and metrics (see the README's telemetry section). They are recorded only when
+ * `@opentelemetry/api` is installed and the application registered an SDK; otherwise they cost nothing.
+ */
+export interface TelemetryOptions {
+  /** Record spans and metrics when an SDK is registered. @default true */
+  enabled?: boolean;
+  /**
+   * The `scheduled_commands.entries` gauge (entries per status) reads the store at most once per this
+   * many milliseconds, however often it is scraped; `0` leaves the gauge out (set it on one instance
+   * only, since every instance sees the same table). @default 30_000
+   */
+  statusGaugeInterval?: number;
+}
+
+/**
  * Options of `ScheduledCommandsModule.forRoot()` / `forRootAsync()` (the `useFactory` result). Every
  * duration is in milliseconds. (`store`, `dataSource` and `isGlobal` are given beside them, see
  * `ScheduledCommandsModuleExtras`, because they decide which providers the module declares.)
@@ -105,6 +120,8 @@ export interface ScheduledCommandsModuleOptions {
    * `CommandScheduler.scheduleRecurring()` are left alone. @default []
    */
   recurring?: RecurringDeclaration[];
+  /** OpenTelemetry spans and metrics. */
+  telemetry?: TelemetryOptions;
 }
 
 /** The options after defaults were merged and every field validated. */
@@ -130,6 +147,7 @@ export interface ResolvedScheduledCommandsOptions {
   readonly clock: Clock | undefined;
   readonly ambientTransaction: (() => unknown) | undefined;
   readonly recurring: readonly RecurringDeclaration[];
+  readonly telemetry: Readonly<Required<TelemetryOptions>>;
 }
 
 /** The defaults, in one place. */
@@ -155,6 +173,7 @@ export const SCHEDULED_COMMANDS_DEFAULTS = Object.freeze({
   maintenanceInterval: MINUTE,
   listen: true,
   asyncContext: false,
+  telemetry: Object.freeze({ enabled: true, statusGaugeInterval: 30 * SECOND }),
 });
 
 const fail = (field: string, value: unknown, expected: string): never => {
@@ -211,6 +230,18 @@ export function resolveScheduledCommandsOptions(
   if (typeof retryJitter !== 'number' || !(retryJitter >= 0 && retryJitter <= 1)) {
     fail('retryJitter', retryJitter, 'a number from 0 to 1');
   }
+  const telemetryIn = options.telemetry ?? {};
+  if (telemetryIn === null || typeof telemetryIn !== 'object')
+    fail('telemetry', telemetryIn, 'an object');
+  const telemetry = Object.freeze({
+    enabled: bool('telemetry.enabled', telemetryIn.enabled ?? d.telemetry.enabled),
+    statusGaugeInterval: int(
+      'telemetry.statusGaugeInterval',
+      telemetryIn.statusGaugeInterval ?? d.telemetry.statusGaugeInterval,
+      0,
+      MAX_DURATION,
+    ),
+  });
   if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
     fail('clock', options.clock, 'a Clock (an object with now(): Date)');
   }
@@ -244,6 +275,7 @@ export function resolveScheduledCommandsOptions(
     clock: options.clock,
     ambientTransaction: options.ambientTransaction,
     recurring: Object.freeze([...recurringDeclarations(options.recurring)]),
+    telemetry,
   });
 }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { EventBus, type Command } from '@nestjs/cqrs';
 import {
   ScheduledCommandCancelledEvent,
@@ -24,6 +24,7 @@ import {
   type ScheduleTime,
 } from '../store/scheduled-command-entry.js';
 import { ScheduledCommandStore } from '../store/scheduled-command-store.js';
+import { ScheduledCommandsTelemetry } from '../telemetry/scheduled-commands-telemetry.js';
 import { uuidv7 } from '../util/uuid.js';
 import { WorkerSignal } from '../worker/worker-signal.js';
 import type { RecurringOptions } from '../recurring/recurring-options.js';
@@ -87,6 +88,7 @@ export class CommandScheduler {
     @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
     private readonly options: ResolvedScheduledCommandsOptions,
     private readonly recurring: RecurringScheduler,
+    @Optional() private readonly telemetry?: ScheduledCommandsTelemetry,
   ) {}
 
   /**
@@ -99,7 +101,9 @@ export class CommandScheduler {
   async schedule(command: Command<unknown> | object, options?: ScheduleOptions): Promise<string> {
     const entry = this.prepare(command, options);
     const scope = this.scope(options?.manager);
-    const result = await scope.store.schedule(entry);
+    const result = this.telemetry?.active
+      ? await this.telemetry.produce([entry], (traced) => scope.store.schedule(traced[0]))
+      : await scope.store.schedule(entry);
     if (result.created) scope.after(() => this.signal.scheduled(entry.scheduledFor, entry.delay));
     return result.id;
   }
@@ -142,7 +146,9 @@ export class CommandScheduler {
     });
     if (entries.length === 0) return [];
     const scope = this.scope(manager);
-    const results = await scope.store.scheduleMany(entries);
+    const results = this.telemetry?.active
+      ? await this.telemetry.produce(entries, (traced) => scope.store.scheduleMany(traced))
+      : await scope.store.scheduleMany(entries);
     scope.after(() => {
       // The worker keeps only the earliest timer, so telling it about every new entry is cheap.
       for (let i = 0; i < entries.length; i++) {

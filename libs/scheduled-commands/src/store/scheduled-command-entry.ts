@@ -78,6 +78,12 @@ export interface ScheduledCommandEntry {
   readonly lockedBy: string | null;
   /** When the current lease runs out; another instance may take the command over after it. */
   readonly lockedUntil: Date | null;
+  /**
+   * The trace context of the span that scheduled the command (a W3C `traceparent`, then a space and
+   * the `tracestate` if any), stored apart from the payload when an OpenTelemetry SDK is registered;
+   * `null` (or absent, in stores that do not keep it) otherwise.
+   */
+  readonly traceContext?: string | null;
   /** The recurring schedule this entry is an occurrence of, or `null`. */
   readonly recurringName: string | null;
 }
@@ -103,6 +109,8 @@ export interface NewScheduledCommand {
   readonly correlationId: string | null;
   readonly metadata: ScheduledCommandMetadata | null;
   readonly idempotencyKey: string | null;
+  /** The scheduling span's context (see {@link ScheduledCommandEntry.traceContext}); absent without telemetry. */
+  readonly traceContext?: string | null;
 }
 
 /** Result of scheduling one command. */

@@ -63,10 +63,11 @@ describe('CommandRunner', () => {
   });
 
   it('gives no `settled` to a failure that is not a timeout', async () => {
+    const thrown = new Error('nope');
     const { entry, runner } = await setUp(async () => {
-      throw new Error('nope');
+      throw thrown;
     }, 1_000);
     const outcome = await runner.run(entry, new LazyAbort());
-    expect(outcome).toEqual({ kind: 'failed', error: 'nope', permanent: false });
+    expect(outcome).toEqual({ kind: 'failed', error: 'nope', permanent: false, exception: thrown });
   });
 });

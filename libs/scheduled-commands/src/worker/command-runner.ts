@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -18,6 +19,7 @@ import { messages } from '../scheduled-commands.messages.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
 import type { ScheduledCommandEntry } from '../store/scheduled-command-entry.js';
 import { ScheduledCommandStore } from '../store/scheduled-command-store.js';
+import { ScheduledCommandsTelemetry } from '../telemetry/scheduled-commands-telemetry.js';
 import type { LazyAbort } from './lazy-abort.js';
 import type { TransactionalRun } from './run-transaction.js';
 import {
@@ -46,6 +48,8 @@ export type RunOutcome =
       readonly error: string;
       readonly permanent: boolean;
       readonly settled?: Promise<void>;
+      /** What was thrown, for telemetry (the span records it). */
+      readonly exception?: unknown;
     };
 
 const errorText = (error: unknown): string => {
@@ -79,9 +83,10 @@ function failure(commandType: string, error: unknown): RunOutcome {
       kind: 'failed',
       error: `No @CommandHandler is registered for "${commandType}" in this application.`,
       permanent: true,
+      exception: error,
     };
   }
-  return { kind: 'failed', error: errorText(error), permanent: false };
+  return { kind: 'failed', error: errorText(error), permanent: false, exception: error };
 }
 
 /**
@@ -102,6 +107,7 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
     private readonly options: ResolvedScheduledCommandsOptions,
     /** Where `context.transaction()` opens its transactions. */
     private readonly store: ScheduledCommandStore,
+    @Optional() private readonly telemetry?: ScheduledCommandsTelemetry,
   ) {}
 
   onModuleInit(): void {
@@ -121,6 +127,18 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
    * and this allocates less per run.
    */
   run(entry: ScheduledCommandEntry, abort: LazyAbort, run?: TransactionalRun): Promise<RunOutcome> {
+    // The one telemetry guard of a run: with no SDK registered, nothing else of telemetry is touched.
+    if (this.telemetry?.active) {
+      return this.telemetry.process(entry, () => this.runCommand(entry, abort, run));
+    }
+    return this.runCommand(entry, abort, run);
+  }
+
+  private runCommand(
+    entry: ScheduledCommandEntry,
+    abort: LazyAbort,
+    run?: TransactionalRun,
+  ): Promise<RunOutcome> {
     let command: object;
     try {
       const type = this.registry.resolve(entry.commandType);
@@ -128,7 +146,12 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
         throw new CommandDeserializationError(messages.unknownCommandType(entry.commandType));
       command = rebuildCommand(entry.commandType, type, entry.payload);
     } catch (error) {
-      return Promise.resolve({ kind: 'failed', error: errorText(error), permanent: true });
+      return Promise.resolve({
+        kind: 'failed',
+        error: errorText(error),
+        permanent: true,
+        exception: error,
+      });
     }
 
     let execution: Promise<unknown>;
@@ -184,6 +207,7 @@ export class CommandRunner implements OnModuleInit, OnApplicationShutdown {
           error: errorText(error),
           permanent: false,
           settled: execution.then(ignore, ignore),
+          exception: error,
         });
       }, ms);
       outcome.then(

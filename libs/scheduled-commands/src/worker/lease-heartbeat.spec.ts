@@ -85,4 +85,24 @@ describe('LeaseHeartbeat', () => {
     };
     await expect(heartbeat.beat()).resolves.toBeUndefined();
   });
+
+  it('says how long ago its last beat completed: a failing store lets the age grow', async () => {
+    const { store, heartbeat } = await setUp();
+    expect(heartbeat.age).toBeNull();
+    heartbeat.start();
+    try {
+      await heartbeat.beat();
+      const fresh = heartbeat.age as number;
+      expect(fresh).toBeGreaterThanOrEqual(0);
+      store.extendLeases = async () => {
+        throw new Error('down');
+      };
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await heartbeat.beat();
+      expect(heartbeat.age as number).toBeGreaterThanOrEqual(fresh + 25);
+    } finally {
+      heartbeat.stop();
+    }
+    expect(heartbeat.age).toBeNull();
+  });
 });

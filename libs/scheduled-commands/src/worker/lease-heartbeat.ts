@@ -11,6 +11,7 @@ import type { HeldCommands } from './held-commands.js';
 export class LeaseHeartbeat {
   private timer: NodeJS.Timeout | undefined;
   private renewing = false;
+  private lastBeat: number | undefined;
 
   constructor(
     private readonly store: ScheduledCommandStore,
@@ -24,7 +25,17 @@ export class LeaseHeartbeat {
     return Math.max(250, Math.floor(this.leaseMs / 3));
   }
 
+  /**
+   * Milliseconds (monotonic) since the last beat that completed (renewed every lease it held, or had
+   * none to renew); `null` when the heartbeat is not started. It grows while the timer does not fire
+   * (a blocked event loop) or renewals fail or hang (an unreachable store): the health check reads it.
+   */
+  get age(): number | null {
+    return this.timer && this.lastBeat !== undefined ? performance.now() - this.lastBeat : null;
+  }
+
   start(): void {
+    this.lastBeat ??= performance.now();
     this.timer ??= setInterval(() => void this.beat(), this.period);
     this.timer.unref?.();
   }
@@ -38,7 +49,10 @@ export class LeaseHeartbeat {
   async beat(): Promise<void> {
     if (this.renewing) return;
     const held = this.ledger.all().filter((h) => !h.lost);
-    if (held.length === 0) return;
+    if (held.length === 0) {
+      this.lastBeat = performance.now();
+      return;
+    }
     this.renewing = true;
     try {
       const kept = new Set(
@@ -55,6 +69,7 @@ export class LeaseHeartbeat {
           this.logger.warn(`Lost the lease of command ${h.entry.id}; another worker may run it.`);
         }
       }
+      this.lastBeat = performance.now();
     } catch (error) {
       this.logger.error(`Renewing leases failed: ${(error as Error).message}`);
     } finally {

@@ -127,6 +127,14 @@ export class ScheduledCommandsWorker implements OnApplicationBootstrap, OnModule
     return this.current === 'running';
   }
 
+  /**
+   * Milliseconds since the worker's heartbeat last renewed its leases (or found none to renew), or
+   * `null` while it is not running. See `ScheduledCommandsHealthIndicator`.
+   */
+  get heartbeatAge(): number | null {
+    return this.isRunning ? this.heartbeat.age : null;
+  }
+
   /** Commands this worker currently holds (running, or finished and waiting to be written). */
   get heldCount(): number {
     return this.ledger.size;

@@ -63,6 +63,7 @@ export function newRow(command: NewScheduledCommand, now: number): Row {
     resultPayload: null,
     lockedBy: null,
     lockedUntil: null,
+    traceContext: command.traceContext ?? null,
     recurringName: (command as Partial<NewRecurringOccurrence>).recurringName ?? null,
   };
 }

@@ -90,6 +90,7 @@ export function toEntry(row: Row, claimed?: ClaimedBy): ScheduledCommandEntry {
       claimed && startedAt
         ? new Date(startedAt.getTime() + claimed.leaseMs)
         : time(row.locked_until),
+    traceContext: text(row.trace_context),
     recurringName: text(row.recurring_name),
   };
 }
@@ -158,6 +159,7 @@ export const NEW_COMMAND_COLUMNS: readonly JsonColumn[] = [
   { name: 'v_correlation_id', type: 'text' },
   { name: 'v_metadata', type: 'text' },
   { name: 'v_idempotency_key', type: 'text' },
+  { name: 'v_trace_context', type: 'text' },
 ];
 
 /** The JSON object of one new command for the insert statement. */
@@ -174,5 +176,6 @@ export function newRow(command: NewScheduledCommand): Record<string, unknown> {
     v_correlation_id: command.correlationId,
     v_metadata: command.metadata ? JSON.stringify(command.metadata) : null,
     v_idempotency_key: command.idempotencyKey,
+    v_trace_context: command.traceContext ?? null,
   };
 }

@@ -90,6 +90,9 @@ export class ScheduledCommandEntity {
   /** When the lease runs out, epoch milliseconds. */
   lockedUntil!: number | null;
 
+  /** The scheduling span's W3C trace context (telemetry), apart from the payload. */
+  traceContext!: string | null;
+
   /** The recurring schedule this entry is an occurrence of. */
   recurringName!: string | null;
 

@@ -8,6 +8,12 @@
 /** How a column is stored; each dialect maps these to its own types (see the migrations). */
 export type ColumnKind = 'varchar' | 'text' | 'integer' | 'bigint';
 
+/**
+ * The later migrations of the SQLite and PostgreSQL schema, in the order they run: each adds the
+ * columns and indexes marked with its name to a table made by the ones before.
+ */
+export type LaterMigration = 'trace-context' | 'recurring';
+
 /** One column of the table. */
 export interface ColumnDefinition {
   /** Property of `ScheduledCommandEntity`. */
@@ -19,8 +25,11 @@ export interface ColumnDefinition {
   readonly length?: number;
   /** Whether the column may hold `NULL`. @default false */
   readonly nullable?: boolean;
-  /** The migration that added it, when it is not in the first one. */
-  readonly since?: 'recurring';
+  /**
+   * The later migration that adds the column to an existing table; columns without one are created
+   * by the first migration, and a column added later is always nullable.
+   */
+  readonly addedBy?: LaterMigration;
 }
 
 /** The columns in table order (the primary key, `id`, first). */
@@ -45,20 +54,27 @@ export const TABLE_COLUMNS = [
   { property: 'resultPayload', name: 'result_payload', kind: 'text', nullable: true },
   { property: 'lockedBy', name: 'locked_by', kind: 'text', nullable: true },
   { property: 'lockedUntil', name: 'locked_until', kind: 'bigint', nullable: true },
+  {
+    property: 'traceContext',
+    name: 'trace_context',
+    kind: 'text',
+    nullable: true,
+    addedBy: 'trace-context',
+  },
   // Recurring schedules: the schedule an occurrence belongs to, and its fire time.
   {
     property: 'recurringName',
     name: 'recurring_name',
     kind: 'text',
     nullable: true,
-    since: 'recurring',
+    addedBy: 'recurring',
   },
   {
     property: 'recurringFireTime',
     name: 'recurring_fire_time',
     kind: 'bigint',
     nullable: true,
-    since: 'recurring',
+    addedBy: 'recurring',
   },
 ] as const satisfies readonly ColumnDefinition[];
 
@@ -76,8 +92,8 @@ export interface IndexDefinition {
   readonly unique?: boolean;
   /** Predicate of a partial index. */
   readonly where: string;
-  /** The migration that added it, when it is not in the first one. */
-  readonly since?: 'recurring';
+  /** The later migration that adds the index, as for columns; none: the first one. */
+  readonly addedBy?: LaterMigration;
 }
 
 /** The table's indexes, by role. */
@@ -143,14 +159,14 @@ export const TABLE_INDEXES = {
     columns: ['recurring_name', 'recurring_fire_time'],
     unique: true,
     where: 'recurring_fire_time IS NOT NULL',
-    since: 'recurring',
+    addedBy: 'recurring',
   },
   /** `find({ recurringName })` and the live-occurrence check of `overlap: false`. */
   recurring: {
     name: 'IDX_scheduled_commands_recurring',
     columns: ['recurring_name', 'id'],
     where: 'recurring_name IS NOT NULL',
-    since: 'recurring',
+    addedBy: 'recurring',
   },
 } as const satisfies Record<string, IndexDefinition>;
 

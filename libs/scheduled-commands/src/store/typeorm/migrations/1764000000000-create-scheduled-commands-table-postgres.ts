@@ -4,13 +4,8 @@ import {
   createSchemaStatements,
   dropSchemaStatements,
   qualifiedName,
+  schemaOf,
 } from './scheduled-commands-schema.js';
-
-/** The DataSource's `schema` option, where TypeORM puts the entity's table when it is set. */
-function schemaOf(queryRunner: QueryRunner): string | undefined {
-  const schema = (queryRunner.connection.options as { schema?: unknown }).schema;
-  return typeof schema === 'string' && schema !== '' ? schema : undefined;
-}
 
 /**
  * Creates the `scheduled_commands` table and its indexes on PostgreSQL, exactly as

@@ -1,17 +1,21 @@
 import { ScheduledCommandsError } from '../../../errors/index.js';
 import { CreateScheduledCommandsTablePostgres1764000000000 } from './1764000000000-create-scheduled-commands-table-postgres.js';
 import { CreateScheduledCommandsTableSqlite1764000000000 } from './1764000000000-create-scheduled-commands-table-sqlite.js';
-import { AddRecurringSchedulesPostgres1765000000000 } from './1765000000000-add-recurring-schedules-postgres.js';
-import { AddRecurringSchedulesSqlite1765000000000 } from './1765000000000-add-recurring-schedules-sqlite.js';
+import { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-postgres.js';
+import { AddScheduledCommandsTraceContextSqlite1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-sqlite.js';
+import { AddRecurringSchedulesPostgres1766000000000 } from './1766000000000-add-recurring-schedules-postgres.js';
+import { AddRecurringSchedulesSqlite1766000000000 } from './1766000000000-add-recurring-schedules-sqlite.js';
 
 export { CreateScheduledCommandsTablePostgres1764000000000 } from './1764000000000-create-scheduled-commands-table-postgres.js';
 export { CreateScheduledCommandsTableSqlite1764000000000 } from './1764000000000-create-scheduled-commands-table-sqlite.js';
-export { AddRecurringSchedulesPostgres1765000000000 } from './1765000000000-add-recurring-schedules-postgres.js';
-export { AddRecurringSchedulesSqlite1765000000000 } from './1765000000000-add-recurring-schedules-sqlite.js';
+export { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-postgres.js';
+export { AddScheduledCommandsTraceContextSqlite1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-sqlite.js';
+export { AddRecurringSchedulesPostgres1766000000000 } from './1766000000000-add-recurring-schedules-postgres.js';
+export { AddRecurringSchedulesSqlite1766000000000 } from './1766000000000-add-recurring-schedules-sqlite.js';
 
 /**
- * The migrations that create the scheduled-commands schema for a DataSource type, to spread into
- * the DataSource's `migrations`:
+ * The migrations that create the scheduled-commands schema for a DataSource type, in order (the
+ * table, then the trace-context column, then the recurring schedules), to spread into the DataSource's `migrations`:
  *
  * ```ts
  * new DataSource({ type: 'postgres', url, entities: [...], migrations: [...myMigrations, ...scheduledCommandsMigrations('postgres')] })
@@ -26,12 +30,14 @@ export function scheduledCommandsMigrations(type: string): (new () => object)[] 
     case 'sqlite':
       return [
         CreateScheduledCommandsTableSqlite1764000000000,
-        AddRecurringSchedulesSqlite1765000000000,
+        AddScheduledCommandsTraceContextSqlite1765000000000,
+        AddRecurringSchedulesSqlite1766000000000,
       ];
     case 'postgres':
       return [
         CreateScheduledCommandsTablePostgres1764000000000,
-        AddRecurringSchedulesPostgres1765000000000,
+        AddScheduledCommandsTraceContextPostgres1765000000000,
+        AddRecurringSchedulesPostgres1766000000000,
       ];
     default:
       throw new ScheduledCommandsError(

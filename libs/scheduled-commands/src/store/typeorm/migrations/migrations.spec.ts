@@ -16,10 +16,12 @@ import { RecurringScheduleEntity } from '../recurring-schedule.entity.js';
 import { ScheduledCommandEntity } from '../scheduled-command.entity.js';
 import { TypeOrmScheduledCommandStore } from '../typeorm-scheduled-command-store.js';
 import {
+  AddScheduledCommandsTraceContextPostgres1765000000000,
+  AddScheduledCommandsTraceContextSqlite1765000000000,
   CreateScheduledCommandsTablePostgres1764000000000,
   CreateScheduledCommandsTableSqlite1764000000000,
-  AddRecurringSchedulesPostgres1765000000000,
-  AddRecurringSchedulesSqlite1765000000000,
+  AddRecurringSchedulesPostgres1766000000000,
+  AddRecurringSchedulesSqlite1766000000000,
   scheduledCommandsMigrations,
 } from './index.js';
 
@@ -40,30 +42,33 @@ async function pendingSchemaChanges(dataSource: DataSource): Promise<string[]> {
   return log.upQueries.map((q) => q.query);
 }
 
-/** Runs the scheduled-commands migration against a fresh store and checks it works. */
+const TRACE_CONTEXT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+/** Runs the scheduled-commands migrations against a fresh store and checks it works. */
 async function expectWorkingStore(dataSource: DataSource): Promise<void> {
   const store = new TypeOrmScheduledCommandStore(dataSource, new SystemClock());
-  const command = newCommand({ idempotencyKey: 'k' });
+  const command = newCommand({ idempotencyKey: 'k', traceContext: TRACE_CONTEXT });
   expect(await store.schedule(command)).toEqual({ id: command.id, created: true });
   expect((await store.schedule(newCommand({ idempotencyKey: 'k' }))).created).toBe(false);
-  expect((await store.claim({ workerId: 'w', limit: 5, leaseMs: 1_000 })).map((e) => e.id)).toEqual(
-    [command.id],
-  );
+  const claimed = await store.claim({ workerId: 'w', limit: 5, leaseMs: 1_000 });
+  expect(claimed.map((e) => [e.id, e.traceContext, e.payload])).toEqual([
+    [command.id, TRACE_CONTEXT, command.payload],
+  ]);
 }
 
 describe('scheduledCommandsMigrations()', () => {
   it('returns the migration of each supported DataSource type', () => {
-    expect(scheduledCommandsMigrations('better-sqlite3')).toEqual([
+    const sqlite = [
       CreateScheduledCommandsTableSqlite1764000000000,
-      AddRecurringSchedulesSqlite1765000000000,
-    ]);
-    expect(scheduledCommandsMigrations('sqlite')).toEqual([
-      CreateScheduledCommandsTableSqlite1764000000000,
-      AddRecurringSchedulesSqlite1765000000000,
-    ]);
+      AddScheduledCommandsTraceContextSqlite1765000000000,
+      AddRecurringSchedulesSqlite1766000000000,
+    ];
+    expect(scheduledCommandsMigrations('better-sqlite3')).toEqual(sqlite);
+    expect(scheduledCommandsMigrations('sqlite')).toEqual(sqlite);
     expect(scheduledCommandsMigrations('postgres')).toEqual([
       CreateScheduledCommandsTablePostgres1764000000000,
-      AddRecurringSchedulesPostgres1765000000000,
+      AddScheduledCommandsTraceContextPostgres1765000000000,
+      AddRecurringSchedulesPostgres1766000000000,
     ]);
   });
 
@@ -101,7 +106,7 @@ describe('SQLite migration', () => {
 
   it('creates exactly the schema synchronize creates, and leaves synchronize nothing to do', async () => {
     const migrated = await connect(base(database()));
-    expect(await migrated.runMigrations()).toHaveLength(2);
+    expect(await migrated.runMigrations()).toHaveLength(3);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     const synchronized = await connect({ ...base(database()), synchronize: true });
@@ -110,12 +115,48 @@ describe('SQLite migration', () => {
     await expectWorkingStore(migrated);
   });
 
-  it('is undone by its down()', async () => {
+  it('is undone by its down(): the recurring schedules, the added column, then the table', async () => {
     const dataSource = await connect(base(database()));
     await dataSource.runMigrations();
+    const columnNames = async () =>
+      (await dataSource.query(`SELECT name FROM pragma_table_info('scheduled_commands')`)).map(
+        (c: { name: string }) => c.name,
+      );
     await dataSource.undoLastMigration();
+    expect(await columnNames()).toHaveLength(21);
+    expect(await columnNames()).toContain('trace_context');
+    expect(await columnNames()).not.toContain('recurring_name');
+    expect(
+      await dataSource.query(
+        `SELECT name FROM sqlite_master WHERE tbl_name = 'scheduled_commands_recurring' OR name LIKE '%recurring%'`,
+      ),
+    ).toEqual([]);
+    await dataSource.undoLastMigration();
+    expect(await columnNames()).not.toContain('trace_context');
+    expect(await columnNames()).toHaveLength(20);
     await dataSource.undoLastMigration();
     expect(await schemaOf(dataSource)).toEqual([]);
+  });
+
+  it('adds the later columns to a table made by the first migration, keeping its rows', async () => {
+    const file = database();
+    const first = await connect({
+      ...base(file),
+      entities: [],
+      migrations: [CreateScheduledCommandsTableSqlite1764000000000],
+    });
+    await first.runMigrations();
+    await first.query(
+      `INSERT INTO scheduled_commands (id, command_type, payload, status, scheduled_for, priority, retry_count, max_retries, attempts, created_at)
+       VALUES ('018f0000-0000-7000-8000-000000000001', 't', '{}', 'pending', 0, 0, 0, 0, 0, 0)`,
+    );
+    await first.destroy();
+    const upgraded = await connect(base(file));
+    expect(await upgraded.runMigrations()).toHaveLength(2);
+    expect(await pendingSchemaChanges(upgraded)).toEqual([]);
+    const store = new TypeOrmScheduledCommandStore(upgraded, new SystemClock());
+    const entry = await store.get('018f0000-0000-7000-8000-000000000001');
+    expect([entry?.traceContext, entry?.recurringName]).toEqual([null, null]);
   });
 });
 
@@ -162,12 +203,13 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     await admin.query('CREATE SCHEMA synchronized');
 
     const migrated = await connect(base('migrated'));
-    expect(await migrated.runMigrations()).toHaveLength(2);
+    expect(await migrated.runMigrations()).toHaveLength(3);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     await connect({ ...base('synchronized'), synchronize: true });
     const expected = await schemaOf(admin, 'synchronized');
-    expect(expected).toHaveLength(22 + 23 + 12);
+    // Entry columns, recurring-schedule columns, indexes (both primary keys among them).
+    expect(expected).toHaveLength(23 + 23 + 12);
     expect(await schemaOf(admin, 'migrated')).toEqual(expected);
 
     // The store finds the table in the DataSource's schema.
@@ -179,7 +221,23 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     await dataSource.runMigrations();
     expect(await pendingSchemaChanges(dataSource)).toEqual([]);
     await expectWorkingStore(dataSource);
+    const columnCount = async (column: string) =>
+      (
+        await dataSource.query(
+          `SELECT count(*)::int AS count FROM information_schema.columns
+           WHERE table_schema = 'public' AND table_name = 'scheduled_commands' AND column_name = $1`,
+          [column],
+        )
+      )[0].count;
     await dataSource.undoLastMigration();
+    expect(await columnCount('recurring_name')).toBe(0);
+    expect(await columnCount('trace_context')).toBe(1);
+    const [{ recurring }] = await dataSource.query(
+      `SELECT to_regclass('public.scheduled_commands_recurring') AS recurring`,
+    );
+    expect(recurring).toBeNull();
+    await dataSource.undoLastMigration();
+    expect(await columnCount('trace_context')).toBe(0);
     await dataSource.undoLastMigration();
     const [{ table }] = await dataSource.query(
       `SELECT to_regclass('public.scheduled_commands') AS table`,

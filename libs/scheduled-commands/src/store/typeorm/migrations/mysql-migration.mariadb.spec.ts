@@ -7,7 +7,7 @@ import {
   type MysqlTestDatabase,
 } from '../../../../../../test/support/mysql.js';
 import { mysqlErrno } from '../dialects/mysql-server.js';
-import { INDEX_LIST } from '../scheduled-commands-table.js';
+import { INDEX_LIST, TABLE_COLUMNS } from '../scheduled-commands-table.js';
 import { CreateScheduledCommandsTableMysql1764000000000 } from './1764000000000-create-scheduled-commands-table-mysql.js';
 
 const INSERT = `INSERT INTO scheduled_commands (id, command_type, payload, status, scheduled_for,
@@ -42,7 +42,7 @@ describe.skipIf(!mysqlAvailable())('MySQL/MariaDB migration', () => {
     dataSource.query(INSERT, [id, payload, status, key]);
 
   it.each(['mysql', 'mariadb'] as const)(
-    'creates an InnoDB utf8mb4_bin table with every index, through the %s driver',
+    'creates an InnoDB utf8mb4_bin table with every column and index, through the %s driver',
     async (type) => {
       expect(await migrate(type)).toHaveLength(1);
       const [table] = await dataSource.query(
@@ -57,6 +57,16 @@ describe.skipIf(!mysqlAvailable())('MySQL/MariaDB migration', () => {
       expect(indexes.map((i) => i.name).sort()).toEqual(
         ['PRIMARY', ...INDEX_LIST.map((i) => i.name)].sort(),
       );
+      // Those the other dialects add in later migrations (trace context, recurring) included.
+      const columns: { name: string }[] = await dataSource.query(
+        `SELECT column_name AS name FROM information_schema.columns
+         WHERE table_schema = DATABASE() AND table_name = 'scheduled_commands'
+         ORDER BY ordinal_position`,
+      );
+      expect(columns.map((c) => c.name)).toEqual([
+        ...TABLE_COLUMNS.map((c) => c.name),
+        'idempotency_live',
+      ]);
     },
   );
 
@@ -79,6 +89,27 @@ describe.skipIf(!mysqlAvailable())('MySQL/MariaDB migration', () => {
       'SELECT id FROM scheduled_commands ORDER BY id',
     );
     expect(rows.map((r) => r.id)).toEqual(['a', 'c', 'd', 'e', 'f']);
+  });
+
+  it('allows one occurrence per recurring schedule name and fire time, comparing whole names', async () => {
+    await migrate('mariadb');
+    const occurrence = (id: string, name: string, fireTime: number | null) =>
+      dataSource.query(
+        `INSERT INTO scheduled_commands (id, command_type, payload, status, scheduled_for,
+          priority, retry_count, max_retries, attempts, created_at, recurring_name, recurring_fire_time)
+          VALUES (?, 'test', '{}', 'pending', 0, 0, 0, 0, 0, 0, ?, ?)`,
+        [id, name, fireTime],
+      );
+    const name = 'n'.repeat(195);
+    await occurrence('a', `${name}a`, 1_000);
+    expect(mysqlErrno(await occurrence('b', `${name}a`, 1_000).catch((e: unknown) => e))).toBe(
+      1062,
+    );
+    // Names that differ only past the 191st character are different schedules.
+    await occurrence('c', `${name}b`, 1_000);
+    // Occurrences triggered by hand have no fire time, and never collide.
+    await occurrence('d', `${name}a`, null);
+    await occurrence('e', `${name}a`, null);
   });
 
   it('stores payloads larger than 64 KiB, and keys of 500 characters', async () => {

@@ -3,7 +3,9 @@
  * definition (`scheduled-commands-table.ts`). Neither server has partial indexes: an index whose
  * predicate selects statuses leads with `status` instead, and the unique index of live idempotency
  * keys is on a generated column that holds the key of live rows only (`NULL` otherwise, and `NULL`s
- * never collide). TypeORM cannot make this table from the entity on these servers (it drops the
+ * never collide). The table is made whole, with the columns and indexes that the SQLite and PostgreSQL
+ * schema gains in later migrations (`addedBy`: the trace context, the recurring occurrences'
+ * columns); the recurring schedules' own table is not part of it yet. TypeORM cannot make this table from the entity on these servers (it drops the
  * predicates, and `text` columns cannot be indexed whole): this migration is the way to create it.
  */
 import {
@@ -14,6 +16,7 @@ import {
   type ColumnDefinition,
   type IndexDefinition,
 } from '../scheduled-commands-table.js';
+import { MAX_RECURRING_NAME } from '../../../recurring/recurring-options.js';
 
 /** Generated column holding the idempotency key of pending and processing rows, `NULL` otherwise. */
 export const LIVE_KEY_COLUMN = 'idempotency_live';
@@ -21,6 +24,11 @@ export const LIVE_KEY_COLUMN = 'idempotency_live';
 const MAX_KEY_LENGTH = 500;
 /** How much of a `text` column an index holds: 191 characters, 764 bytes of utf8mb4. */
 const TEXT_PREFIX = 191;
+/**
+ * Text columns whose values are never longer than a known bound: indexed whole, so that a unique
+ * index over them compares the whole value (recurring schedule names, at most 200 characters).
+ */
+const BOUNDED_TEXT: Readonly<Record<string, number>> = { recurring_name: MAX_RECURRING_NAME };
 
 /** Quotes an identifier with backticks (double quotes make a string on these servers). */
 export const quoteMysql = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
@@ -46,7 +54,8 @@ function keyParts(index: IndexDefinition): string[] {
   const names: readonly string[] = byStatus ? ['status', ...index.columns] : index.columns;
   return names.map((name) => {
     const column = TABLE_COLUMNS.find((c) => c.name === name);
-    return column?.kind === 'text' ? `${quoteMysql(name)}(${TEXT_PREFIX})` : quoteMysql(name);
+    const prefix = BOUNDED_TEXT[name] ?? TEXT_PREFIX;
+    return column?.kind === 'text' ? `${quoteMysql(name)}(${prefix})` : quoteMysql(name);
   });
 }
 

@@ -1,5 +1,4 @@
-import { INDEX_LIST, TABLE_COLUMNS, type ColumnDefinition } from '../scheduled-commands-table.js';
-import { columnType, createIndexStatement } from './scheduled-commands-schema.js';
+import { addColumnStatements } from './scheduled-commands-schema.js';
 
 /**
  * The schema that recurring schedules add, as SQL, for the migrations: the table of
@@ -10,12 +9,6 @@ import { columnType, createIndexStatement } from './scheduled-commands-schema.js
 type Dialect = 'sqlite' | 'postgres';
 const varchar = (dialect: Dialect, n: number) =>
   dialect === 'sqlite' ? `varchar(${n})` : `character varying(${n})`;
-
-/** What the recurring migration adds to the entries table (marked `since: 'recurring'`). */
-const ENTRY_COLUMNS = (TABLE_COLUMNS as readonly ColumnDefinition[]).filter(
-  (c) => c.since === 'recurring',
-);
-const ENTRY_INDEXES = INDEX_LIST.filter((index) => index.since === 'recurring');
 
 /** Statements creating the recurring schema; `entries` and `recurring` are quoted table names. */
 export function createRecurringStatements(
@@ -52,27 +45,22 @@ export function createRecurringStatements(
   if (dialect === 'postgres') {
     columns.push(`CONSTRAINT "PK_scheduled_commands_recurring" PRIMARY KEY ("name")`);
   }
-  const added = ENTRY_COLUMNS.map((c) => `"${c.name}" ${columnType(dialect, c)}`);
-  const addColumns =
-    dialect === 'sqlite'
-      ? added.map((column) => `ALTER TABLE ${entries} ADD COLUMN ${column}`)
-      : [`ALTER TABLE ${entries} ${added.map((column) => `ADD ${column}`).join(', ')}`];
+  // The entries' columns and indexes marked `addedBy: 'recurring'` in the table definition.
   return [
     `CREATE TABLE ${recurring} (${columns.join(', ')})`,
-    ...addColumns,
-    ...ENTRY_INDEXES.map((index) => createIndexStatement(entries, index)),
+    ...addColumnStatements(dialect, entries, 'recurring').up,
   ];
 }
 
 /** Statements undoing {@link createRecurringStatements}; `indexPrefix` qualifies index names. */
 export function dropRecurringStatements(
+  dialect: Dialect,
   entries: string,
   recurring: string,
   indexPrefix = '',
 ): string[] {
   return [
-    ...ENTRY_INDEXES.map((i) => `DROP INDEX ${indexPrefix}"${i.name}"`),
-    ...ENTRY_COLUMNS.map((c) => `ALTER TABLE ${entries} DROP COLUMN "${c.name}"`).reverse(),
+    ...addColumnStatements(dialect, entries, 'recurring', indexPrefix).down,
     `DROP TABLE ${recurring}`,
   ];
 }

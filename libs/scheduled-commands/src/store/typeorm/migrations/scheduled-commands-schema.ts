@@ -3,12 +3,14 @@
  * definition (`scheduled-commands-table.ts`), so the SQLite and PostgreSQL migrations differ only
  * where the dialects do (column types, primary key).
  */
+import type { QueryRunner } from 'typeorm';
 import {
   INDEX_LIST,
   PRIMARY_KEY_NAME,
   TABLE_COLUMNS,
   type ColumnDefinition,
   type IndexDefinition,
+  type LaterMigration,
 } from '../scheduled-commands-table.js';
 
 /** Column types that differ between the dialects. */
@@ -23,13 +25,37 @@ const TYPES: Record<'sqlite' | 'postgres', DialectTypes> = {
   postgres: { varchar: (n) => `character varying(${n})`, primaryKey: 'constraint' },
 };
 
-/** The columns and indexes of the first migration (later ones add those marked `since`). */
-const FIRST_COLUMNS = (TABLE_COLUMNS as readonly ColumnDefinition[]).filter((c) => !c.since);
-const FIRST_INDEXES = INDEX_LIST.filter((index) => !index.since);
+/** The columns and indexes of the first migration (later ones add those marked `addedBy`). */
+const FIRST_COLUMNS = (TABLE_COLUMNS as readonly ColumnDefinition[]).filter(
+  (column) => column.addedBy === undefined,
+);
+const FIRST_INDEXES = INDEX_LIST.filter((index) => index.addedBy === undefined);
 
 /** The SQL type of `column` in `dialect`. */
 export function columnType(dialect: 'sqlite' | 'postgres', column: ColumnDefinition): string {
   return column.kind === 'varchar' ? TYPES[dialect].varchar(column.length ?? 255) : column.kind;
+}
+
+/** A column's definition in `CREATE TABLE` or `ADD COLUMN`. */
+function columnSql(dialect: 'sqlite' | 'postgres', column: ColumnDefinition): string {
+  const t = TYPES[dialect];
+  const type = columnType(dialect, column);
+  const primaryKey = column.name === 'id' && t.primaryKey === 'inline' ? ' PRIMARY KEY' : '';
+  return `"${column.name}" ${type}${primaryKey}${column.nullable ? '' : ' NOT NULL'}`;
+}
+
+/**
+ * `CREATE TABLE` and `CREATE INDEX` statements of the first migration for `table` (already quoted):
+ * every column but those a later migration adds ({@link addColumnStatements}).
+ */
+export function createSchemaStatements(dialect: 'sqlite' | 'postgres', table: string): string[] {
+  const columns = FIRST_COLUMNS.map((column) => columnSql(dialect, column));
+  if (TYPES[dialect].primaryKey === 'constraint')
+    columns.push(`CONSTRAINT "${PRIMARY_KEY_NAME}" PRIMARY KEY ("id")`);
+  return [
+    `CREATE TABLE ${table} (${columns.join(', ')})`,
+    ...FIRST_INDEXES.map((index) => createIndexStatement(table, index)),
+  ];
 }
 
 /** `CREATE INDEX` statement of `index` on `table` (already quoted). */
@@ -40,20 +66,37 @@ export function createIndexStatement(table: string, index: IndexDefinition): str
   );
 }
 
-/** `CREATE TABLE` and `CREATE INDEX` statements for `table` (already quoted). */
-export function createSchemaStatements(dialect: 'sqlite' | 'postgres', table: string): string[] {
-  const t = TYPES[dialect];
-  const columns = FIRST_COLUMNS.map((column) => {
-    const type = columnType(dialect, column);
-    const primaryKey = column.name === 'id' && t.primaryKey === 'inline' ? ' PRIMARY KEY' : '';
-    return `"${column.name}" ${type}${primaryKey}${column.nullable ? '' : ' NOT NULL'}`;
-  });
-  if (t.primaryKey === 'constraint')
-    columns.push(`CONSTRAINT "${PRIMARY_KEY_NAME}" PRIMARY KEY ("id")`);
-  return [
-    `CREATE TABLE ${table} (${columns.join(', ')})`,
-    ...FIRST_INDEXES.map((index) => createIndexStatement(table, index)),
-  ];
+/**
+ * The statements of the later migration `addedBy` on `table` (already quoted): `ALTER TABLE … ADD
+ * COLUMN` and `CREATE INDEX` for the columns and indexes marked with it, and in `down` the `DROP`
+ * statements undoing them (`indexPrefix` qualifies index names: the schema).
+ */
+export function addColumnStatements(
+  dialect: 'sqlite' | 'postgres',
+  table: string,
+  addedBy: LaterMigration,
+  indexPrefix = '',
+): { up: string[]; down: string[] } {
+  const columns = (TABLE_COLUMNS as readonly ColumnDefinition[]).filter(
+    (column) => column.addedBy === addedBy,
+  );
+  const indexes = INDEX_LIST.filter((index) => index.addedBy === addedBy);
+  return {
+    up: [
+      ...columns.map((column) => `ALTER TABLE ${table} ADD COLUMN ${columnSql(dialect, column)}`),
+      ...indexes.map((index) => createIndexStatement(table, index)),
+    ],
+    down: [
+      ...indexes.map((index) => `DROP INDEX ${indexPrefix}"${index.name}"`),
+      ...columns.map((column) => `ALTER TABLE ${table} DROP COLUMN "${column.name}"`).reverse(),
+    ],
+  };
+}
+
+/** The DataSource's `schema` option (PostgreSQL), where TypeORM puts the entity's table when it is set. */
+export function schemaOf(queryRunner: QueryRunner): string | undefined {
+  const schema = (queryRunner.connection.options as { schema?: unknown }).schema;
+  return typeof schema === 'string' && schema !== '' ? schema : undefined;
 }
 
 /** `DROP` statements undoing {@link createSchemaStatements}; `indexPrefix` qualifies index names (schema). */

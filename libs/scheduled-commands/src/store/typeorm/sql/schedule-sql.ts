@@ -39,6 +39,7 @@ const NEW_ROW_VALUES: Record<ColumnName, string> = {
   result_payload: 'NULL',
   locked_by: 'NULL',
   locked_until: 'NULL',
+  trace_context: 'v_trace_context',
   recurring_name: 'NULL',
   recurring_fire_time: 'NULL',
 };

@@ -9,11 +9,12 @@ import { qualifiedName } from './scheduled-commands-schema.js';
 /**
  * Adds recurring schedules on SQLite: the `scheduled_commands_recurring` table, and the
  * `recurring_name` / `recurring_fire_time` columns and indexes of `scheduled_commands`. Runs after
- * `CreateScheduledCommandsTableSqlite1764000000000`; `scheduledCommandsMigrations()` lists both.
+ * `CreateScheduledCommandsTableSqlite1764000000000` and `AddScheduledCommandsTraceContextSqlite1765000000000`;
+ * `scheduledCommandsMigrations()` lists them in that order.
  */
-export class AddRecurringSchedulesSqlite1765000000000 implements MigrationInterface {
+export class AddRecurringSchedulesSqlite1766000000000 implements MigrationInterface {
   /** Migration name recorded in TypeORM's migrations table. */
-  name = 'AddRecurringSchedulesSqlite1765000000000';
+  name = 'AddRecurringSchedulesSqlite1766000000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const statements = createRecurringStatements(
@@ -26,6 +27,7 @@ export class AddRecurringSchedulesSqlite1765000000000 implements MigrationInterf
 
   async down(queryRunner: QueryRunner): Promise<void> {
     const statements = dropRecurringStatements(
+      'sqlite',
       qualifiedName(SCHEDULED_COMMANDS_TABLE),
       qualifiedName(RECURRING_SCHEDULES_TABLE),
     );

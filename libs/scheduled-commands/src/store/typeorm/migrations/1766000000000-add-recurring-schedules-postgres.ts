@@ -4,22 +4,18 @@ import {
   SCHEDULED_COMMANDS_TABLE,
 } from '../../../scheduled-commands.constants.js';
 import { createRecurringStatements, dropRecurringStatements } from './recurring-schema.js';
-import { qualifiedName } from './scheduled-commands-schema.js';
-
-function schemaOf(queryRunner: QueryRunner): string | undefined {
-  const schema = (queryRunner.connection.options as { schema?: unknown }).schema;
-  return typeof schema === 'string' && schema !== '' ? schema : undefined;
-}
+import { qualifiedName, schemaOf } from './scheduled-commands-schema.js';
 
 /**
  * Adds recurring schedules on PostgreSQL (in the DataSource's `schema` when one is set): the
  * `scheduled_commands_recurring` table, and the `recurring_name` / `recurring_fire_time` columns and
- * indexes of `scheduled_commands`. Runs after `CreateScheduledCommandsTablePostgres1764000000000`;
- * `scheduledCommandsMigrations()` lists both.
+ * indexes of `scheduled_commands`. Runs after `CreateScheduledCommandsTablePostgres1764000000000` and
+ * `AddScheduledCommandsTraceContextPostgres1765000000000`;
+ * `scheduledCommandsMigrations()` lists them in that order.
  */
-export class AddRecurringSchedulesPostgres1765000000000 implements MigrationInterface {
+export class AddRecurringSchedulesPostgres1766000000000 implements MigrationInterface {
   /** Migration name recorded in TypeORM's migrations table. */
-  name = 'AddRecurringSchedulesPostgres1765000000000';
+  name = 'AddRecurringSchedulesPostgres1766000000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const schema = schemaOf(queryRunner);
@@ -34,6 +30,7 @@ export class AddRecurringSchedulesPostgres1765000000000 implements MigrationInte
   async down(queryRunner: QueryRunner): Promise<void> {
     const schema = schemaOf(queryRunner);
     const statements = dropRecurringStatements(
+      'postgres',
       qualifiedName(SCHEDULED_COMMANDS_TABLE, schema),
       qualifiedName(RECURRING_SCHEDULES_TABLE, schema),
       schema ? `${qualifiedName(schema)}.` : '',

@@ -1,0 +1,73 @@
+/**
+ * Telemetry overhead (`--only=telemetry`, not part of the default run): the throughput scenario's
+ * no-op jobs on PostgreSQL, one worker process, in three configurations of our library:
+ * - `off`: telemetry disabled (`telemetry: { enabled: false }`: `@opentelemetry/api` is not even
+ *   loaded; what is left is one property check per command), the baseline;
+ * - `no SDK`: the default, with `@opentelemetry/api` installed and no SDK registered;
+ * - `SDK`: a tracer provider (batch span processor, an exporter that drops the spans), the
+ *   AsyncLocalStorage context manager and a meter provider registered in every benchmark process,
+ *   so that scheduling writes producer spans and trace contexts and every run a consumer span;
+ * - `SDK without its context manager`: the same without AsyncLocalStorage, which shows how much of
+ *   the SDK's cost is the context manager's (it slows every promise of the process), not the spans'.
+ */
+import { measureThroughput } from '../lib/measure.mjs';
+import { fmt, printTable, ratio } from '../lib/report.mjs';
+import { SYSTEMS } from '../lib/systems.mjs';
+
+const VARIANTS = [
+  { otel: 'off', label: 'ours, telemetry off' },
+  { otel: 'none', label: 'ours, no SDK registered' },
+  { otel: 'sdk', label: 'ours, SDK: tracing + metrics' },
+  { otel: 'sdk-no-context', label: 'ours, SDK without its context manager' },
+];
+
+/** @param {object} ctx `{ serverUrl, quick }` */
+export async function telemetry(ctx) {
+  const count = ctx.quick ? 5_000 : 20_000;
+  const runs = ctx.quick ? 1 : 3;
+  const base = SYSTEMS['ours-pg'];
+  const rows = [];
+  for (const variant of VARIANTS) {
+    process.stderr.write(`  telemetry: ${variant.label}, ${count} jobs × ${runs} run(s)\n`);
+    const system = {
+      ...base,
+      id: `ours-pg-otel-${variant.otel}`,
+      label: variant.label,
+      env: { ...base.env, BENCH_OTEL: variant.otel },
+    };
+    const result = await measureThroughput(system, ctx.serverUrl, {
+      label: `otel-${variant.otel}`,
+      count,
+      processes: 1,
+      runs,
+      warm: !ctx.quick,
+    });
+    rows.push({ variant: variant.otel, label: variant.label, ...result });
+  }
+  const off = rows[0];
+  const table = printTable(
+    `Telemetry overhead: ${fmt(count)} no-op jobs due now, PostgreSQL, one worker process (median of ${runs} run${runs > 1 ? 's' : ''})`,
+    [
+      { title: 'configuration', align: 'left' },
+      { title: 'jobs/s' },
+      { title: 'vs off' },
+      { title: 'all runs (jobs/s)', align: 'left' },
+      { title: 'CPU µs/job: worker + database' },
+      { title: 'warm: jobs/s' },
+      { title: 'vs off' },
+    ],
+    rows.map((r) => [
+      r.label,
+      fmt(r.median.perSecond),
+      ratio(r.median.perSecond, off.median.perSecond),
+      r.runs.map((x) => fmt(x.perSecond)).join(', '),
+      `${r.median.workerCpuUsPerJob ?? '—'} + ${r.median.databaseCpuUsPerJob ?? '—'}`,
+      r.warm ? fmt(r.warm.median.perSecond) : '—',
+      r.warm && off.warm ? ratio(r.warm.median.perSecond, off.warm.median.perSecond) : '—',
+    ]),
+    [
+      'Targets: under 2 % below "off" with no SDK, under 10 % with the SDK and tracing on. On a shared 2-core machine, differences of a few percent are within the noise of one run.',
+    ],
+  );
+  return { name: 'telemetry', count, runs, rows, table };
+}
