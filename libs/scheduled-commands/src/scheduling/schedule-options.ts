@@ -223,7 +223,14 @@ export function normalizeStatuses(
   return list as ScheduledCommandStatus[];
 }
 
-const FILTER_KEYS = ['status', 'commandType', 'correlationId', 'scheduledBefore', 'scheduledAfter'];
+const FILTER_KEYS = [
+  'status',
+  'commandType',
+  'correlationId',
+  'idempotencyKey',
+  'scheduledBefore',
+  'scheduledAfter',
+];
 
 /**
  * Validates a filter of `find()` / `retryFailed()`: the field values are checked by the same
@@ -241,7 +248,7 @@ export function normalizeFilter(filter: unknown): ScheduledCommandFilter {
     }
   }
   parseFilter(f as ScheduledCommandFilter);
-  for (const key of ['commandType', 'correlationId'] as const) {
+  for (const key of ['commandType', 'correlationId', 'idempotencyKey'] as const) {
     if (f[key] === '') throw invalidFilter(key, f[key], 'a non-empty string');
   }
   if (Array.isArray(f.status) && f.status.length === 0) {

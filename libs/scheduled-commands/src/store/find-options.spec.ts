@@ -109,6 +109,7 @@ describe('parseFilter', () => {
       statuses: null,
       commandType: null,
       correlationId: null,
+      idempotencyKey: null,
       scheduledBefore: null,
       scheduledAfter: null,
     };
@@ -128,6 +129,7 @@ describe('parseFilter', () => {
         ],
         commandType: 'SendEmail',
         correlationId: 'order-1',
+        idempotencyKey: 'key-1',
         scheduledBefore: before,
         scheduledAfter: after,
       }),
@@ -135,6 +137,7 @@ describe('parseFilter', () => {
       statuses: [ScheduledCommandStatus.Failed, ScheduledCommandStatus.Expired],
       commandType: 'SendEmail',
       correlationId: 'order-1',
+      idempotencyKey: 'key-1',
       scheduledBefore: before.getTime(),
       scheduledAfter: after.getTime(),
     });
@@ -150,6 +153,7 @@ describe('parseFilter', () => {
       [{ status: ['pending', 'nope'] as ScheduledCommandStatus[] }, 'status', 'a list of them'],
       [{ commandType: 42 as unknown as string }, 'commandType', 'a string'],
       [{ correlationId: null as unknown as string }, 'correlationId', 'a string'],
+      [{ idempotencyKey: 7 as unknown as string }, 'idempotencyKey', 'a string'],
       [{ scheduledBefore: new Date(Number.NaN) }, 'scheduledBefore', 'a valid Date'],
       [{ scheduledAfter: 'tomorrow' as unknown as Date }, 'scheduledAfter', 'a valid Date'],
       [
