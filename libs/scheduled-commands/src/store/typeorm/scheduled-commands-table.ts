@@ -57,8 +57,8 @@ export interface IndexDefinition {
   /** Indexed columns, in order. */
   readonly columns: readonly ColumnName[];
   readonly unique?: boolean;
-  /** Predicate of a partial index. */
-  readonly where: string;
+  /** Predicate of a partial index; none for an index of every row. */
+  readonly where?: string;
 }
 
 /** The table's indexes, by role. */
@@ -89,22 +89,27 @@ export const TABLE_INDEXES = {
   },
   /**
    * `find()` filters, each with the id for keyset paging. Every claim and completion writes a new
-   * row version into each index whose predicate it meets, so these stay partial where they can: the
-   * status and command type indexes cover failed, cancelled and expired rows only (dead letters, the
-   * rows one looks through; pending and processing rows are reached through the claim and lease
-   * indexes, and completed rows, most of the table, by walking the primary key newest first), so
-   * that a completion, the commonest write, adds entries to the primary key and the finished index
-   * only. The correlation index holds only rows that have a correlation id.
+   * row version into each index whose predicate it meets (unless PostgreSQL can make the update HOT,
+   * which it can only when no column an index uses, key or predicate, changes), so these stay
+   * partial where they can: the status index covers failed, cancelled and expired rows only (dead
+   * letters, the rows one looks through; pending and processing rows are reached through the claim
+   * and lease indexes, and completed rows, most of the table, by walking the primary key newest
+   * first). The correlation index holds only rows that have a correlation id.
    */
   status: {
     name: 'IDX_scheduled_commands_status',
     columns: ['status', 'id'],
     where: `status IN ('failed', 'cancelled', 'expired')`,
   },
+  /**
+   * The command type of every row, for the command-type filter in any status: a rare type among a
+   * million completed rows is found without walking them. Both columns are written once, at insert,
+   * and there is no predicate, so a status change never moves an entry here by itself: an update
+   * that leaves the other indexes alone can stay HOT.
+   */
   commandType: {
-    name: 'IDX_scheduled_commands_command_type',
+    name: 'IDX_scheduled_commands_type',
     columns: ['command_type', 'id'],
-    where: `status IN ('failed', 'cancelled', 'expired')`,
   },
   correlation: {
     name: 'IDX_scheduled_commands_correlation',
@@ -122,6 +127,24 @@ export const TABLE_INDEXES = {
 
 /** Every index, in definition order. */
 export const INDEX_LIST: readonly IndexDefinition[] = Object.values(TABLE_INDEXES);
+
+/** Indexes of earlier versions of the schema, which a later migration dropped. */
+export const RETIRED_INDEXES = {
+  /** Command type of dead letters only; replaced by `commandType` (migration 1765000000000). */
+  commandTypeOfDeadLetters: {
+    name: 'IDX_scheduled_commands_command_type',
+    columns: ['command_type', 'id'],
+    where: `status IN ('failed', 'cancelled', 'expired')`,
+  },
+} as const satisfies Record<string, IndexDefinition>;
+
+/**
+ * The indexes the first migration (1764000000000) creates: the schema as it was then. Later
+ * migrations bring it to {@link INDEX_LIST}.
+ */
+export const FIRST_MIGRATION_INDEXES: readonly IndexDefinition[] = INDEX_LIST.map((index) =>
+  index === TABLE_INDEXES.commandType ? RETIRED_INDEXES.commandTypeOfDeadLetters : index,
+);
 
 /** Partial index of pending rows in (priority, scheduled_for, id) order: claims and next-due lookups. */
 export const CLAIM_INDEX = TABLE_INDEXES.claim.name;

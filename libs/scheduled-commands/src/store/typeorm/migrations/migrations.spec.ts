@@ -17,6 +17,8 @@ import { TypeOrmScheduledCommandStore } from '../typeorm-scheduled-command-store
 import {
   CreateScheduledCommandsTablePostgres1764000000000,
   CreateScheduledCommandsTableSqlite1764000000000,
+  IndexCommandTypeOfAllRowsPostgres1765000000000,
+  IndexCommandTypeOfAllRowsSqlite1765000000000,
   scheduledCommandsMigrations,
 } from './index.js';
 
@@ -50,14 +52,15 @@ async function expectWorkingStore(dataSource: DataSource): Promise<void> {
 
 describe('scheduledCommandsMigrations()', () => {
   it('returns the migration of each supported DataSource type', () => {
-    expect(scheduledCommandsMigrations('better-sqlite3')).toEqual([
+    const sqlite = [
       CreateScheduledCommandsTableSqlite1764000000000,
-    ]);
-    expect(scheduledCommandsMigrations('sqlite')).toEqual([
-      CreateScheduledCommandsTableSqlite1764000000000,
-    ]);
+      IndexCommandTypeOfAllRowsSqlite1765000000000,
+    ];
+    expect(scheduledCommandsMigrations('better-sqlite3')).toEqual(sqlite);
+    expect(scheduledCommandsMigrations('sqlite')).toEqual(sqlite);
     expect(scheduledCommandsMigrations('postgres')).toEqual([
       CreateScheduledCommandsTablePostgres1764000000000,
+      IndexCommandTypeOfAllRowsPostgres1765000000000,
     ]);
   });
 
@@ -95,7 +98,7 @@ describe('SQLite migration', () => {
 
   it('creates exactly the schema synchronize creates, and leaves synchronize nothing to do', async () => {
     const migrated = await connect(base(database()));
-    expect(await migrated.runMigrations()).toHaveLength(1);
+    expect(await migrated.runMigrations()).toHaveLength(2);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     const synchronized = await connect({ ...base(database()), synchronize: true });
@@ -108,7 +111,32 @@ describe('SQLite migration', () => {
     const dataSource = await connect(base(database()));
     await dataSource.runMigrations();
     await dataSource.undoLastMigration();
+    await dataSource.undoLastMigration();
     expect(await schemaOf(dataSource)).toEqual([]);
+  });
+
+  it('moves a table of the first version, rows and all, to the command-type index of every row, and back', async () => {
+    const file = database();
+    const first = await connect({
+      ...base(file),
+      migrations: [CreateScheduledCommandsTableSqlite1764000000000],
+    });
+    await first.runMigrations();
+    const firstSchema = await schemaOf(first);
+    expect(firstSchema.join('\n')).toContain('"IDX_scheduled_commands_command_type"');
+    await new TypeOrmScheduledCommandStore(first, new SystemClock()).schedule(newCommand());
+    await first.destroy();
+
+    const upgraded = await connect(base(file));
+    expect(await upgraded.runMigrations()).toHaveLength(1);
+    expect(await pendingSchemaChanges(upgraded)).toEqual([]);
+    const indexes = (await schemaOf(upgraded)).join('\n');
+    expect(indexes).toContain('"IDX_scheduled_commands_type"');
+    expect(indexes).not.toContain('"IDX_scheduled_commands_command_type"');
+    const store = new TypeOrmScheduledCommandStore(upgraded, new SystemClock());
+    expect((await store.find({ commandType: 'test-command' })).items).toHaveLength(1);
+    await upgraded.undoLastMigration();
+    expect(await schemaOf(upgraded)).toEqual(firstSchema);
   });
 });
 
@@ -153,7 +181,7 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     await admin.query('CREATE SCHEMA synchronized');
 
     const migrated = await connect(base('migrated'));
-    expect(await migrated.runMigrations()).toHaveLength(1);
+    expect(await migrated.runMigrations()).toHaveLength(2);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     await connect({ ...base('synchronized'), synchronize: true });
@@ -170,6 +198,12 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     await dataSource.runMigrations();
     expect(await pendingSchemaChanges(dataSource)).toEqual([]);
     await expectWorkingStore(dataSource);
+    await dataSource.undoLastMigration();
+    const [{ remaining }] = await dataSource.query(
+      `SELECT count(*)::int AS remaining FROM pg_indexes WHERE schemaname = 'public' AND indexname IN ($1, $2)`,
+      ['IDX_scheduled_commands_command_type', 'IDX_scheduled_commands_type'],
+    );
+    expect(remaining).toBe(1);
     await dataSource.undoLastMigration();
     const [{ table }] = await dataSource.query(
       `SELECT to_regclass('public.scheduled_commands') AS table`,

@@ -3,11 +3,13 @@
  * definition (`scheduled-commands-table.ts`), so the SQLite and PostgreSQL migrations differ only
  * where the dialects do (column types, primary key).
  */
+import type { QueryRunner } from 'typeorm';
 import {
   INDEX_LIST,
   PRIMARY_KEY_NAME,
   TABLE_COLUMNS,
   type ColumnDefinition,
+  type IndexDefinition,
 } from '../scheduled-commands-table.js';
 
 /** Column types that differ between the dialects. */
@@ -22,8 +24,12 @@ const TYPES: Record<'sqlite' | 'postgres', DialectTypes> = {
   postgres: { varchar: (n) => `character varying(${n})`, primaryKey: 'constraint' },
 };
 
-/** `CREATE TABLE` and `CREATE INDEX` statements for `table` (already quoted). */
-export function createSchemaStatements(dialect: 'sqlite' | 'postgres', table: string): string[] {
+/** `CREATE TABLE` and `CREATE INDEX` statements for `table` (already quoted), with `indexes`. */
+export function createSchemaStatements(
+  dialect: 'sqlite' | 'postgres',
+  table: string,
+  indexes: readonly IndexDefinition[] = INDEX_LIST,
+): string[] {
   const t = TYPES[dialect];
   const columns = TABLE_COLUMNS.map((column: ColumnDefinition) => {
     const type = column.kind === 'varchar' ? t.varchar(column.length ?? 255) : column.kind;
@@ -34,20 +40,37 @@ export function createSchemaStatements(dialect: 'sqlite' | 'postgres', table: st
     columns.push(`CONSTRAINT "${PRIMARY_KEY_NAME}" PRIMARY KEY ("id")`);
   return [
     `CREATE TABLE ${table} (${columns.join(', ')})`,
-    ...INDEX_LIST.map(
-      (index) =>
-        `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX "${index.name}" ON ${table} ` +
-        `(${index.columns.map((name) => `"${name}"`).join(', ')}) WHERE ${index.where}`,
-    ),
+    ...indexes.map((index) => createIndexStatement(index, table)),
   ];
 }
 
+/** The `CREATE INDEX` statement of `index` on `table` (already quoted); the same in both dialects. */
+export function createIndexStatement(index: IndexDefinition, table: string): string {
+  return (
+    `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX "${index.name}" ON ${table} ` +
+    `(${index.columns.map((name) => `"${name}"`).join(', ')})` +
+    (index.where ? ` WHERE ${index.where}` : '')
+  );
+}
+
+/** The `DROP INDEX` statement of `index`; `indexPrefix` qualifies its name (schema). */
+export function dropIndexStatement(index: IndexDefinition, indexPrefix = ''): string {
+  return `DROP INDEX ${indexPrefix}"${index.name}"`;
+}
+
 /** `DROP` statements undoing {@link createSchemaStatements}; `indexPrefix` qualifies index names (schema). */
-export function dropSchemaStatements(table: string, indexPrefix = ''): string[] {
-  return [
-    ...INDEX_LIST.map((index) => `DROP INDEX ${indexPrefix}"${index.name}"`),
-    `DROP TABLE ${table}`,
-  ];
+export function dropSchemaStatements(
+  table: string,
+  indexPrefix = '',
+  indexes: readonly IndexDefinition[] = INDEX_LIST,
+): string[] {
+  return [...indexes.map((index) => dropIndexStatement(index, indexPrefix)), `DROP TABLE ${table}`];
+}
+
+/** The DataSource's `schema` option, where TypeORM puts the entity's table when it is set. */
+export function schemaOf(queryRunner: QueryRunner): string | undefined {
+  const schema = (queryRunner.connection.options as { schema?: unknown }).schema;
+  return typeof schema === 'string' && schema !== '' ? schema : undefined;
 }
 
 /** Quotes `name`, prefixed with the quoted `schema` when there is one. */
