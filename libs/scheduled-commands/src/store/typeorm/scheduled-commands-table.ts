@@ -104,8 +104,8 @@ export const TABLE_INDEXES = {
   /**
    * The command type of every row, for the command-type filter in any status: a rare type among a
    * million completed rows is found without walking them. Both columns are written once, at insert,
-   * and there is no predicate, so a status change never moves an entry here by itself: an update
-   * that leaves the other indexes alone can stay HOT.
+   * and there is no predicate, so this index never keeps an update from being HOT (PostgreSQL still
+   * adds an entry here on every update that is not HOT for another index's sake).
    */
   commandType: {
     name: 'IDX_scheduled_commands_type',
