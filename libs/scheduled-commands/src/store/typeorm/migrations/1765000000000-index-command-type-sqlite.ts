@@ -1,11 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { SCHEDULED_COMMANDS_TABLE } from '../../../scheduled-commands.constants.js';
 import { RETIRED_INDEXES, TABLE_INDEXES } from '../scheduled-commands-table.js';
-import {
-  createIndexStatement,
-  dropIndexStatement,
-  qualifiedName,
-} from './scheduled-commands-schema.js';
+import { replaceIndex } from './scheduled-commands-schema.js';
 
 /**
  * Replaces the command-type index of dead letters only by one of every row, so that the
@@ -16,14 +11,18 @@ export class IndexCommandTypeOfAllRowsSqlite1765000000000 implements MigrationIn
   name = 'IndexCommandTypeOfAllRowsSqlite1765000000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const table = qualifiedName(SCHEDULED_COMMANDS_TABLE);
-    await queryRunner.query(createIndexStatement(TABLE_INDEXES.commandType, table));
-    await queryRunner.query(dropIndexStatement(RETIRED_INDEXES.commandTypeOfDeadLetters));
+    await replaceIndex(
+      queryRunner,
+      RETIRED_INDEXES.commandTypeOfDeadLetters,
+      TABLE_INDEXES.commandType,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const table = qualifiedName(SCHEDULED_COMMANDS_TABLE);
-    await queryRunner.query(createIndexStatement(RETIRED_INDEXES.commandTypeOfDeadLetters, table));
-    await queryRunner.query(dropIndexStatement(TABLE_INDEXES.commandType));
+    await replaceIndex(
+      queryRunner,
+      TABLE_INDEXES.commandType,
+      RETIRED_INDEXES.commandTypeOfDeadLetters,
+    );
   }
 }

@@ -4,6 +4,7 @@
  * where the dialects do (column types, primary key).
  */
 import type { QueryRunner } from 'typeorm';
+import { SCHEDULED_COMMANDS_TABLE } from '../../../scheduled-commands.constants.js';
 import {
   INDEX_LIST,
   PRIMARY_KEY_NAME,
@@ -71,6 +72,22 @@ export function dropSchemaStatements(
 export function schemaOf(queryRunner: QueryRunner): string | undefined {
   const schema = (queryRunner.connection.options as { schema?: unknown }).schema;
   return typeof schema === 'string' && schema !== '' ? schema : undefined;
+}
+
+/**
+ * Creates `create` on the scheduled-commands table (in the DataSource's `schema`, if set; unless
+ * an index of that name exists already), then drops `drop`: how a migration replaces an index.
+ */
+export async function replaceIndex(
+  queryRunner: QueryRunner,
+  drop: IndexDefinition,
+  create: IndexDefinition,
+): Promise<void> {
+  const schema = schemaOf(queryRunner);
+  const table = qualifiedName(SCHEDULED_COMMANDS_TABLE, schema);
+  const statement = createIndexStatement(create, table);
+  await queryRunner.query(statement.replace(/INDEX "/, 'INDEX IF NOT EXISTS "'));
+  await queryRunner.query(dropIndexStatement(drop, schema ? `${qualifiedName(schema)}.` : ''));
 }
 
 /** Quotes `name`, prefixed with the quoted `schema` when there is one. */
