@@ -42,7 +42,7 @@ function columnType(column: ColumnDefinition): string {
 /** The key parts of `index` on these servers. */
 function keyParts(index: IndexDefinition): string[] {
   if (index.name === TABLE_INDEXES.idempotencyKey.name) return [quoteMysql(LIVE_KEY_COLUMN)];
-  const byStatus = /^status\b/.test(index.where) && index.columns[0] !== 'status';
+  const byStatus = /^status\b/.test(index.where ?? '') && index.columns[0] !== 'status';
   const names: readonly string[] = byStatus ? ['status', ...index.columns] : index.columns;
   return names.map((name) => {
     const column = TABLE_COLUMNS.find((c) => c.name === name);
