@@ -1,28 +1,10 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { RETIRED_INDEXES, TABLE_INDEXES } from '../scheduled-commands-table.js';
-import { replaceIndex } from './scheduled-commands-schema.js';
+import { IndexCommandTypeOfAllRows } from './index-command-type-migration.js';
 
 /**
  * Replaces the command-type index of dead letters only by one of every row, so that the
  * command-type filter is served by an index in any status (SQLite).
  */
-export class IndexCommandTypeOfAllRowsSqlite1765000000000 implements MigrationInterface {
+export class IndexCommandTypeOfAllRowsSqlite1765000000000 extends IndexCommandTypeOfAllRows {
   /** Migration name recorded in TypeORM's migrations table. */
-  name = 'IndexCommandTypeOfAllRowsSqlite1765000000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await replaceIndex(
-      queryRunner,
-      RETIRED_INDEXES.commandTypeOfDeadLetters,
-      TABLE_INDEXES.commandType,
-    );
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await replaceIndex(
-      queryRunner,
-      TABLE_INDEXES.commandType,
-      RETIRED_INDEXES.commandTypeOfDeadLetters,
-    );
-  }
+  readonly name = 'IndexCommandTypeOfAllRowsSqlite1765000000000';
 }
