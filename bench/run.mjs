@@ -6,10 +6,11 @@
  *
  * Options:
  * - `--quick`: fewer commands and runs, no four-process variant (under two minutes on 2 cores).
- * - `--only=throughput,timing,backlog,memory,large,soak,telemetry`: run some scenarios only (timing =
- *   scenarios 2, 3, 6; large = ten million finished rows, 7; soak = ten minutes at a steady rate, 8).
- *   `large` and `soak` are not part of `--quick`. `telemetry` (our throughput with telemetry off,
- *   with no OpenTelemetry SDK, and with the SDK tracing every command) runs only when named here.
+ * - `--only=throughput,timing,backlog,memory,large,soak,dashboard,telemetry`: run some scenarios only
+ *   (timing = scenarios 2, 3, 6; large = ten million finished rows, 7; soak = ten minutes at a steady
+ *   rate, 8; dashboard = the dashboard's API on a million entries, 9). `large`, `soak` and `dashboard`
+ *   are not part of `--quick`. `telemetry` (our throughput with telemetry off, with no OpenTelemetry
+ *   SDK, and with the SDK tracing every command) runs only when named here.
  * - `--profile`: write CPU profiles of our single worker process in the throughput scenario to
  *   `bench/results/profiles/` (open them in Chrome DevTools).
  * - `--no-build`: use the library's current `dist/` instead of building it first.
@@ -22,6 +23,7 @@ import { withClient } from './lib/db.mjs';
 import { BENCH_DIR } from './lib/processes.mjs';
 import { writeResult } from './lib/report.mjs';
 import { backlog } from './scenarios/backlog.mjs';
+import { dashboard } from './scenarios/dashboard.mjs';
 import { largeTable } from './scenarios/large-table.mjs';
 import { memory } from './scenarios/memory.mjs';
 import { soak } from './scenarios/soak.mjs';
@@ -36,9 +38,18 @@ const only = argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',');
-const known = ['throughput', 'timing', 'backlog', 'memory', 'large', 'soak', 'telemetry'];
+const known = [
+  'throughput',
+  'timing',
+  'backlog',
+  'memory',
+  'large',
+  'soak',
+  'dashboard',
+  'telemetry',
+];
 /** Not part of `--quick`: they take minutes whatever their size. */
-const slow = ['large', 'soak'];
+const slow = ['large', 'soak', 'dashboard'];
 for (const a of argv) {
   if (!['--quick', '--profile', '--no-build'].includes(a) && !a.startsWith('--only=')) {
     console.error(
@@ -128,6 +139,7 @@ try {
     ['memory', async () => save(await memory(ctx))],
     ['large', async () => save(await largeTable(ctx))],
     ['soak', async () => save(await soak(ctx))],
+    ['dashboard', async () => save(await dashboard(ctx))],
     ['telemetry', async () => save(await telemetry(ctx))],
   ];
   for (const [name, run] of scenarios) {

@@ -341,4 +341,18 @@ describe('dashboard reads (Express)', () => {
     expect((await client.get(`api/entries/${UNKNOWN}`)).status).toBe(404);
     expect((await client.get('api/entries/x')).status).toBe(400);
   });
+  it('lookup: the live entry holding an idempotency key; 404 once it finished, 400 without a key', async () => {
+    const id = await t.scheduler.schedule(new LabelCommand('keyed'), {
+      delay: HOUR,
+      idempotencyKey: 'order-7',
+    });
+    const { status, body } = await client.get('api/lookup?idempotencyKey=order-7');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ id, status: 'pending', idempotencyKey: 'order-7' });
+    expect((await client.get('api/lookup?idempotencyKey=order-8')).status).toBe(404);
+    expect((await client.get('api/lookup')).status).toBe(400);
+    expect((await client.get('api/lookup?idempotencyKey=')).status).toBe(400);
+    expect(await t.scheduler.cancel(id)).toBe(true);
+    expect((await client.get('api/lookup?idempotencyKey=order-7')).status).toBe(404);
+  });
 });

@@ -138,6 +138,11 @@ export function createDashboardController(path: string): Type<unknown> {
       return this.service.entries(query);
     }
 
+    @Get('api/lookup')
+    lookup(@Query('idempotencyKey') key: unknown): Promise<EntryDetailView> {
+      return this.service.entryByIdempotencyKey(key);
+    }
+
     @Get('api/entries/:id')
     entry(@Param('id') id: string): Promise<EntryDetailView> {
       return this.service.entry(id);

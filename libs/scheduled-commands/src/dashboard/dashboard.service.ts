@@ -119,6 +119,25 @@ export class DashboardService {
     return entryDetail(entry);
   }
 
+  /**
+   * The live (pending or processing) entry holding `key`: the one a new `schedule()` with that key
+   * would return. One probe of the unique index of live keys; finished entries that held the key
+   * are not searched (that would walk them).
+   * @throws BadRequestException when `key` is missing; NotFoundException when no live entry holds it.
+   */
+  async entryByIdempotencyKey(key: unknown): Promise<EntryDetailView> {
+    if (typeof key !== 'string' || key === '') {
+      throw new BadRequestException('idempotencyKey must be a non-empty string');
+    }
+    const page = await this.scheduler.find(
+      { idempotencyKey: key, status: ['pending', 'processing'] },
+      { limit: 1 },
+    );
+    if (!page.items[0])
+      throw new NotFoundException(`no pending or processing entry holds key ${key}`);
+    return entryDetail(page.items[0]);
+  }
+
   /** Requeues a failed, expired or cancelled entry. @throws ConflictException when it cannot be. */
   async retry(id: string): Promise<void> {
     const done = await this.scheduler.retry(id, { statuses: [...REQUEUEABLE] });

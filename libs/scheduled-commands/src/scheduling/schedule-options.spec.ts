@@ -121,6 +121,9 @@ describe('normalizeScheduleTime / assertCommandId / normalizeFilter', () => {
     expect(field(() => normalizeFilter({ status: 'done' }))).toBe('status');
     expect(field(() => normalizeFilter({ scheduledBefore: 'yesterday' }))).toBe('scheduledBefore');
     expect(field(() => normalizeFilter({ colour: 'red' }))).toBe('colour');
+    expect(normalizeFilter({ idempotencyKey: 'order-42' })).toEqual({ idempotencyKey: 'order-42' });
+    expect(field(() => normalizeFilter({ idempotencyKey: '' }))).toBe('idempotencyKey');
+    expect(field(() => normalizeFilter({ idempotencyKey: 42 }))).toBe('idempotencyKey');
   });
 });
 

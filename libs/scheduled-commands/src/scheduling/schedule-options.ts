@@ -228,6 +228,7 @@ const FILTER_KEYS = [
   'commandType',
   'correlationId',
   'recurringName',
+  'idempotencyKey',
   'scheduledBefore',
   'scheduledAfter',
 ];
@@ -248,7 +249,7 @@ export function normalizeFilter(filter: unknown): ScheduledCommandFilter {
     }
   }
   parseFilter(f as ScheduledCommandFilter);
-  for (const key of ['commandType', 'correlationId', 'recurringName'] as const) {
+  for (const key of ['commandType', 'correlationId', 'recurringName', 'idempotencyKey'] as const) {
     if (f[key] === '') throw invalidFilter(key, f[key], 'a non-empty string');
   }
   if (Array.isArray(f.status) && f.status.length === 0) {

@@ -110,6 +110,7 @@ describe('parseFilter', () => {
       commandType: null,
       correlationId: null,
       recurringName: null,
+      idempotencyKey: null,
       scheduledBefore: null,
       scheduledAfter: null,
     };
@@ -130,6 +131,7 @@ describe('parseFilter', () => {
         commandType: 'SendEmail',
         correlationId: 'order-1',
         recurringName: 'nightly',
+        idempotencyKey: 'key-1',
         scheduledBefore: before,
         scheduledAfter: after,
       }),
@@ -138,6 +140,7 @@ describe('parseFilter', () => {
       commandType: 'SendEmail',
       correlationId: 'order-1',
       recurringName: 'nightly',
+      idempotencyKey: 'key-1',
       scheduledBefore: before.getTime(),
       scheduledAfter: after.getTime(),
     });
@@ -153,6 +156,7 @@ describe('parseFilter', () => {
       [{ status: ['pending', 'nope'] as ScheduledCommandStatus[] }, 'status', 'a list of them'],
       [{ commandType: 42 as unknown as string }, 'commandType', 'a string'],
       [{ correlationId: null as unknown as string }, 'correlationId', 'a string'],
+      [{ idempotencyKey: 7 as unknown as string }, 'idempotencyKey', 'a string'],
       [{ scheduledBefore: new Date(Number.NaN) }, 'scheduledBefore', 'a valid Date'],
       [{ scheduledAfter: 'tomorrow' as unknown as Date }, 'scheduledAfter', 'a valid Date'],
       [

@@ -33,6 +33,7 @@ export interface ParsedFilter {
   readonly commandType: string | null;
   readonly correlationId: string | null;
   readonly recurringName: string | null;
+  readonly idempotencyKey: string | null;
   /** `scheduledFor < scheduledBefore`, in epoch milliseconds. */
   readonly scheduledBefore: number | null;
   /** `scheduledFor >= scheduledAfter`, in epoch milliseconds. */
@@ -107,7 +108,7 @@ function decodeCursor(cursor: unknown): string {
  * Validates a filter of `find()` / `requeueMany()` (a missing filter matches everything).
  *
  * @throws InvalidScheduleOptionsError when `status` is not a status or a list of statuses,
- *   `commandType` or `correlationId` is not a string, or `scheduledBefore`/`scheduledAfter` is not a
+ *   `commandType`, `correlationId` or `idempotencyKey` is not a string, or `scheduledBefore`/`scheduledAfter` is not a
  *   valid `Date`.
  */
 export function parseFilter(filter: ScheduledCommandFilter | undefined): ParsedFilter {
@@ -117,6 +118,7 @@ export function parseFilter(filter: ScheduledCommandFilter | undefined): ParsedF
     commandType: parseText('commandType', f.commandType),
     correlationId: parseText('correlationId', f.correlationId),
     recurringName: parseText('recurringName', f.recurringName),
+    idempotencyKey: parseText('idempotencyKey', f.idempotencyKey),
     scheduledBefore: parseTime('scheduledBefore', f.scheduledBefore),
     scheduledAfter: parseTime('scheduledAfter', f.scheduledAfter),
   };

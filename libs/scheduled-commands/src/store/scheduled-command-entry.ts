@@ -171,6 +171,13 @@ export interface ScheduledCommandFilter {
   readonly correlationId?: string;
   /** Occurrences of this recurring schedule. */
   readonly recurringName?: string;
+  /**
+   * Entries scheduled with this idempotency key, in any status (a key is free again once its entry
+   * finishes, so finished entries may share it with one live entry). On PostgreSQL and SQLite, a
+   * filter that also restricts `status` to `pending` and/or `processing` is served by the unique
+   * index of live keys; a lookup over finished entries walks them.
+   */
+  readonly idempotencyKey?: string;
   /** `scheduledFor < scheduledBefore` */
   readonly scheduledBefore?: Date;
   /** `scheduledFor >= scheduledAfter` */

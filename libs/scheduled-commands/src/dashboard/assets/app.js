@@ -336,13 +336,34 @@ function entriesPage(params) {
     field('lookup', 'Look up by id', lookupInput),
     h('button', { type: 'submit', class: 'ghost', text: 'Open' }),
   );
+  const keyInput = h('input', { name: 'idempotencyKey', placeholder: 'idempotency key' });
+  const keyLookup = h(
+    'form',
+    {
+      class: 'filters',
+      'aria-label': 'Find the live entry holding an idempotency key',
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const key = keyInput.value.trim();
+        if (!key) return;
+        try {
+          const entry = await get(`lookup?${new URLSearchParams({ idempotencyKey: key })}`);
+          location.hash = `#/entry/${encodeURIComponent(entry.id)}`;
+        } catch (error) {
+          flash(error.message, true);
+        }
+      },
+    },
+    field('key', 'Look up by idempotency key', keyInput),
+    h('button', { type: 'submit', class: 'ghost', text: 'Open' }),
+  );
 
   const tbody = h('tbody');
   const pager = h('div', { class: 'pager' });
   const bulk = canAct() ? bulkActions(filter) : null;
   show(
     h('h1', { text: 'Entries' }),
-    h('section', { class: 'panel' }, form, h('div', { class: 'row' }, lookup)),
+    h('section', { class: 'panel' }, form, h('div', { class: 'row' }, lookup, keyLookup)),
     bulk,
     h(
       'section',

@@ -81,12 +81,14 @@ export function isClaimable(row: Row, now: number): boolean {
 export function matcher(filter: ScheduledCommandFilter): (row: Row) => boolean {
   const f = parseFilter(filter);
   const statuses = f.statuses === null ? null : new Set(f.statuses);
-  const { commandType, correlationId, scheduledBefore: before, scheduledAfter: after } = f;
+  const { commandType, correlationId, idempotencyKey } = f;
+  const { scheduledBefore: before, scheduledAfter: after } = f;
   return (row) =>
     (f.recurringName === null || row.recurringName === f.recurringName) &&
     (statuses === null || statuses.has(row.status)) &&
     (commandType === null || row.commandType === commandType) &&
     (correlationId === null || row.correlationId === correlationId) &&
+    (idempotencyKey === null || row.idempotencyKey === idempotencyKey) &&
     (before === null || row.scheduledFor.getTime() < before) &&
     (after === null || row.scheduledFor.getTime() >= after);
 }

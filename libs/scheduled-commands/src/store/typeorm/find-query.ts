@@ -49,6 +49,9 @@ export function filterCondition(
   if (f.commandType !== null) parts.push(`${col('command_type')} = ${param(f.commandType)}`);
   if (f.correlationId !== null) parts.push(`${col('correlation_id')} = ${param(f.correlationId)}`);
   if (f.recurringName !== null) parts.push(`${col('recurring_name')} = ${param(f.recurringName)}`);
+  if (f.idempotencyKey !== null) {
+    parts.push(`${col('idempotency_key')} = ${param(f.idempotencyKey)}`);
+  }
   if (f.scheduledBefore !== null) {
     parts.push(`${col('scheduled_for')} < ${param(f.scheduledBefore)}`);
   }

@@ -19,7 +19,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * store's own object (so a caller's change leaks into the store) breaks them quietly.
  */
 export function describeQueries(t: ConformanceContext): void {
-  const { store, schedule, mustGet, expectStored, findIds, claimDue, at, now, advance } = t;
+  const { store, schedule, mustGet, expectStored, findIds, claimDue, claimOnly, at, now } = t;
+  const { advance } = t;
   const { clock, slack, measure, expectSameTime, createProcessing, createWaitingForRetry } = t;
   const { createCompleted, createFailed, createCancelled, createExpired } = t;
 
@@ -79,6 +80,25 @@ export function describeQueries(t: ConformanceContext): void {
       expect(await findIds({ commandType: 'other' })).toEqual([b.id]);
       expect(await findIds({ correlationId: 'corr' })).toEqual([c.id]);
       expect(await findIds({ commandType: 'other', correlationId: 'corr' })).toEqual([]);
+    });
+
+    it('filters by idempotencyKey: the live entry holding the key and the finished ones that held it', async () => {
+      const done = await createCompleted({ idempotencyKey: 'order-42' });
+      const failed = await createFailed({ idempotencyKey: 'order-42' });
+      const live = await schedule({ scheduledFor: at(HOUR), idempotencyKey: 'order-42' });
+      const other = await schedule({ idempotencyKey: 'order-43' });
+      await schedule({ scheduledFor: at(HOUR) });
+      expect(await findIds({ idempotencyKey: 'order-42' })).toEqual([live.id, failed.id, done.id]);
+      expect(
+        await findIds({ idempotencyKey: 'order-42', status: ['pending', 'processing'] }),
+      ).toEqual([live.id]);
+      expect(await findIds({ idempotencyKey: 'order-42', status: 'completed' })).toEqual([done.id]);
+      expect(await findIds({ idempotencyKey: 'order-44' })).toEqual([]);
+      await claimOnly(other.id);
+      expect(await findIds({ idempotencyKey: 'order-43', status: 'processing' })).toEqual([
+        other.id,
+      ]);
+      expect(await findIds({ idempotencyKey: 'order-43', status: 'pending' })).toEqual([]);
     });
 
     it('filters by scheduledBefore (exclusive) and scheduledAfter (inclusive)', async () => {
