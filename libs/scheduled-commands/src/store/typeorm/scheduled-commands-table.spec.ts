@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRecurringStatements } from './migrations/recurring-schema.js';
+import { recurringStatements } from './migrations/recurring-schema.js';
 import {
   addColumnStatements,
   createSchemaStatements,
@@ -87,7 +87,7 @@ describe('the table definition', () => {
     for (const dialect of ['sqlite', 'postgres'] as const) {
       const [table, ...indexes] = createSchemaStatements(dialect, '"t"');
       const traceContext = addColumnStatements(dialect, '"t"', 'trace-context').up;
-      const [recurringTable, ...recurring] = createRecurringStatements(dialect, '"t"', '"r"');
+      const [recurringTable, ...recurring] = recurringStatements(dialect, '"t"', '"r"').up;
       expect(recurringTable).toMatch(/^CREATE TABLE "r" /);
       expect(recurring).toEqual(addColumnStatements(dialect, '"t"', 'recurring').up);
       const added = [...traceContext, ...recurring];

@@ -10,12 +10,16 @@ type Dialect = 'sqlite' | 'postgres';
 const varchar = (dialect: Dialect, n: number) =>
   dialect === 'sqlite' ? `varchar(${n})` : `character varying(${n})`;
 
-/** Statements creating the recurring schema; `entries` and `recurring` are quoted table names. */
-export function createRecurringStatements(
+/**
+ * Statements creating the recurring schema (`up`) and undoing it (`down`); `entries` and `recurring`
+ * are quoted table names, `indexPrefix` qualifies index names (schema).
+ */
+export function recurringStatements(
   dialect: Dialect,
   entries: string,
   recurring: string,
-): string[] {
+  indexPrefix = '',
+): { up: string[]; down: string[] } {
   const pk = dialect === 'sqlite' ? ' PRIMARY KEY' : '';
   const columns = [
     `"name" ${varchar(dialect, 200)}${pk} NOT NULL`,
@@ -46,21 +50,9 @@ export function createRecurringStatements(
     columns.push(`CONSTRAINT "PK_scheduled_commands_recurring" PRIMARY KEY ("name")`);
   }
   // The entries' columns and indexes marked `addedBy: 'recurring'` in the table definition.
-  return [
-    `CREATE TABLE ${recurring} (${columns.join(', ')})`,
-    ...addColumnStatements(dialect, entries, 'recurring').up,
-  ];
-}
-
-/** Statements undoing {@link createRecurringStatements}; `indexPrefix` qualifies index names. */
-export function dropRecurringStatements(
-  dialect: Dialect,
-  entries: string,
-  recurring: string,
-  indexPrefix = '',
-): string[] {
-  return [
-    ...addColumnStatements(dialect, entries, 'recurring', indexPrefix).down,
-    `DROP TABLE ${recurring}`,
-  ];
+  const added = addColumnStatements(dialect, entries, 'recurring', indexPrefix);
+  return {
+    up: [`CREATE TABLE ${recurring} (${columns.join(', ')})`, ...added.up],
+    down: [...added.down, `DROP TABLE ${recurring}`],
+  };
 }
