@@ -27,17 +27,17 @@ import {
   type StoreWatch,
 } from '../scheduled-command-store.js';
 import { DEFAULT_PURGE_LIMIT } from '../status-counts.js';
-import { quoteTableName, type SqlDialect } from './dialects/sql-dialect.js';
+import type { SqlDialect } from './dialects/sql-dialect.js';
 import { filterCondition } from './find-query.js';
 import { BATCH_SIZE, insertCommands, updateLeaseBatches } from './batch-writes.js';
 import { leaseRow, toEntry, statisticsOf, wholeMs, type ClaimedBy, type Row } from './row-codec.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
 import { selectDialect } from './select-dialect.js';
 import { NO_LOWER_BOUND } from './sql/claim-sql.js';
-import { purgeSql } from './sql/maintenance-sql.js';
 import { findSql } from './sql/query-sql.js';
-import { requeueManyCandidates, requeueOneCandidates, requeueSql } from './sql/requeue-sql.js';
-import { buildStatements, workerStatements, type StoreStatements } from './sql/statements.js';
+import { requeueManyCandidates, requeueOneCandidates } from './sql/requeue-sql.js';
+import { workerStatements } from './sql/statements.js';
+import { oneStatement, type StoreStatement, type StoreStatements } from './sql/store-statement.js';
 import { StatementExecutor, type StatementRunner } from './statement-executor.js';
 import type { TypeOrmScheduledCommandStoreOptions } from './typeorm-store-options.js';
 import type { JoinTransactionOptions, StoreTransaction } from '../store-transaction.js';
@@ -155,16 +155,12 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const from = request.scheduledFrom?.getTime();
     const { workerId } = request;
     const leaseMs = wholeMs(request.leaseMs);
-    const rows = await this.rows(
-      this.sql.claim,
-      [
-        workerId,
-        limit,
-        leaseMs,
-        from !== undefined && Number.isFinite(from) ? from : NO_LOWER_BOUND,
-      ],
-      true,
-    );
+    const rows = await this.rows(this.sql.claim, [
+      workerId,
+      limit,
+      leaseMs,
+      from !== undefined && Number.isFinite(from) ? from : NO_LOWER_BOUND,
+    ]);
     const claimed: ClaimedBy = { workerId, leaseMs };
     const entries = new Array<ScheduledCommandEntry>(rows.length);
     for (let i = 0; i < rows.length; i++) entries[i] = toEntry(rows[i], claimed);
@@ -186,11 +182,13 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     delayMs: number,
   ): Promise<ScheduledCommandEntry | null> {
     await this.prepare();
-    return this.one(
-      this.sql.retry,
-      [lease.id, lease.workerId, lease.attempt, wholeMs(delayMs), errorMessage],
-      true,
-    );
+    return this.one(this.sql.retry, [
+      lease.id,
+      lease.workerId,
+      lease.attempt,
+      wholeMs(delayMs),
+      errorMessage,
+    ]);
   }
 
   override async deadLetter(
@@ -198,11 +196,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     errorMessage: string,
   ): Promise<ScheduledCommandEntry | null> {
     await this.prepare();
-    return this.one(
-      this.sql.deadLetter,
-      [lease.id, lease.workerId, lease.attempt, errorMessage],
-      true,
-    );
+    return this.one(this.sql.deadLetter, [lease.id, lease.workerId, lease.attempt, errorMessage]);
   }
 
   override async release(leases: readonly Lease[]): Promise<string[]> {
@@ -221,7 +215,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     // The message names the worker whose lease ran out: built in SQL around its locked_by.
     const marker = '\u0000';
     const [before, after] = messages.leaseLost(marker).split(marker);
-    const rows = await this.rows(this.sql.recoverExpiredLeases, [max, before, after], true);
+    const rows = await this.rows(this.sql.recoverExpiredLeases, [max, before, after]);
     const entries = rows.map((row) => toEntry(row)).sort(byIdAsc);
     return {
       requeued: entries.filter((e) => e.status === ScheduledCommandStatus.Pending),
@@ -233,13 +227,13 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const max = Math.floor(limit);
     if (!(max > 0)) return [];
     await this.prepare();
-    const rows = await this.rows(this.sql.expireDue, [max], true);
+    const rows = await this.rows(this.sql.expireDue, [max]);
     return rows.map((row) => toEntry(row)).sort(byTimeThenId((entry) => entry.expiresAt));
   }
 
   override async cancel(id: string): Promise<ScheduledCommandEntry | null> {
     await this.prepare();
-    return this.one(this.sql.cancel, [id], true);
+    return this.one(this.sql.cancel, [id]);
   }
 
   override async reschedule(id: string, time: ScheduleTime): Promise<ScheduledCommandEntry | null> {
@@ -278,7 +272,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
 
   override async get(id: string): Promise<ScheduledCommandEntry | null> {
     await this.prepare();
-    return this.one(this.sql.get, [id], true);
+    return this.one(this.sql.get, [id]);
   }
 
   /**
@@ -293,7 +287,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const condition = filterCondition(filter, 1);
     await this.prepare();
     const statement = findSql(this.table, condition, page);
-    const rows = await this.rows(statement.sql, statement.params);
+    const rows = await this.rows(oneStatement(statement.sql), statement.params);
     const items = rows.slice(0, page.limit).map((row) => toEntry(row));
     const hasMore = rows.length > page.limit;
     return { items, nextCursor: hasMore ? encodeCursor(items[items.length - 1].id) : null };
@@ -314,16 +308,14 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const limit = Math.floor(request.limit ?? DEFAULT_PURGE_LIMIT);
     if (statuses.length === 0 || !(limit > 0)) return 0;
     await this.prepare();
-    const { affected } = await this.executor.execute(purgeSql(this.table, this.dialect, statuses), [
-      request.olderThan.getTime(),
-      limit,
-    ]);
+    const purge = this.dialect.purge(this.table, statuses);
+    const { affected } = await purge.run(this.executor, [request.olderThan.getTime(), limit]);
     return affected;
   }
 
   override async msUntilNextDue(): Promise<number | null> {
     await this.prepare();
-    const rows = await this.rows(this.sql.nextDue, [], true);
+    const rows = await this.rows(this.sql.nextDue, []);
     const ms = rows[0]?.v_ms;
     return ms === null || ms === undefined ? null : Number(ms);
   }
@@ -333,10 +325,11 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   /** Resolves the table, builds the statements and prepares the connection, once. */
   private prepare(): Promise<void> {
     this.ready ??= (async () => {
-      this.table = quoteTableName(this.options.tableName ?? this.entityTablePath());
-      this.sql = buildStatements(this.table, this.dialect);
+      const tableName = this.options.tableName ?? this.entityTablePath();
+      this.table = this.dialect.quoteTable(tableName);
+      this.sql = this.dialect.statements(this.table);
       this.executor.holdBackDuringApplicationTransactions(workerStatements(this.sql));
-      await this.dialect.prepareConnection(this.dataSource);
+      await this.dialect.prepareConnection(this.dataSource, tableName);
     })().catch((error: unknown) => {
       // Try again on the next call (the DataSource may not have been initialised yet).
       this.ready = undefined;
@@ -356,16 +349,15 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     return SCHEDULED_COMMANDS_TABLE;
   }
 
-  private async rows(sql: string, params: readonly unknown[], fixedText = false): Promise<Row[]> {
-    return (await this.executor.execute(sql, params, fixedText)).rows;
+  private async rows(statement: StoreStatement, params: readonly unknown[]): Promise<Row[]> {
+    return (await statement.run(this.executor, params)).rows;
   }
 
   private async one(
-    sql: string,
+    statement: StoreStatement,
     params: readonly unknown[],
-    fixedText = false,
   ): Promise<ScheduledCommandEntry | null> {
-    const rows = await this.rows(sql, params, fixedText);
+    const rows = await this.rows(statement, params);
     return rows.length ? toEntry(rows[0]) : null;
   }
 
@@ -379,10 +371,10 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     statuses: readonly ScheduledCommandStatus[],
     params: readonly unknown[],
   ): Promise<ScheduledCommandEntry[]> {
-    const sql = requeueSql(this.table, this.dialect, candidates, statuses);
+    const statement = this.dialect.requeue(this.table, candidates, statuses);
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.rows(sql, params)).map((row) => toEntry(row));
+        return (await this.rows(statement, params)).map((row) => toEntry(row));
       } catch (error) {
         if (!this.dialect.isUniqueViolation(error) || attempt >= MAX_REQUEUE_ATTEMPTS) throw error;
       }
@@ -391,19 +383,19 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
 
   /**
    * A batch update of rows held under the leases of `items` (`row` gives each one's JSON object for
-   * the statement `sql` returns, whose `$1` is the batch); returns the ids updated. A batch larger
+   * the statement `statement` returns, whose `$1` is the batch); returns the ids updated. A batch larger
    * than one statement carries runs in one transaction: all of it is written, or none of it.
    */
   private async updateLeases<T>(
     items: readonly T[],
     row: (item: T) => Record<string, unknown>,
-    sql: () => string,
+    statement: () => StoreStatement,
     extraParams: readonly unknown[],
   ): Promise<string[]> {
     if (items.length === 0) return [];
     await this.prepare();
     const updateAll = (runner: StatementRunner) =>
-      updateLeaseBatches(runner, sql(), items, row, extraParams);
+      updateLeaseBatches(runner, statement(), items, row, extraParams);
     return items.length > BATCH_SIZE
       ? this.executor.transaction(updateAll)
       : updateAll(this.executor);
