@@ -65,4 +65,6 @@ export const messages = {
   noTransactionSupport: (store: string) =>
     `The store ${store} cannot run a handler's transaction (it has no withTransaction()); ` +
     'context.transaction() needs the TypeORM store.',
+  mysqlTableNotFromMigration: (table: string, found: string) =>
+    `The table ${table} ${found}; on MySQL/MariaDB create it with the shipped migration (scheduledCommandsMigrations('mysql')): an InnoDB table in utf8mb4_bin with the generated column idempotency_live under its unique index. TypeORM's synchronize cannot make it.`,
 };

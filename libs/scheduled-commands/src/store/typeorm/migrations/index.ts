@@ -1,9 +1,11 @@
 import { ScheduledCommandsError } from '../../../errors/index.js';
+import { CreateScheduledCommandsTableMysql1764000000000 } from './1764000000000-create-scheduled-commands-table-mysql.js';
 import { CreateScheduledCommandsTablePostgres1764000000000 } from './1764000000000-create-scheduled-commands-table-postgres.js';
 import { CreateScheduledCommandsTableSqlite1764000000000 } from './1764000000000-create-scheduled-commands-table-sqlite.js';
 import { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-postgres.js';
 import { AddScheduledCommandsTraceContextSqlite1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-sqlite.js';
 
+export { CreateScheduledCommandsTableMysql1764000000000 } from './1764000000000-create-scheduled-commands-table-mysql.js';
 export { CreateScheduledCommandsTablePostgres1764000000000 } from './1764000000000-create-scheduled-commands-table-postgres.js';
 export { CreateScheduledCommandsTableSqlite1764000000000 } from './1764000000000-create-scheduled-commands-table-sqlite.js';
 export { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-postgres.js';
@@ -17,7 +19,8 @@ export { AddScheduledCommandsTraceContextSqlite1765000000000 } from './176500000
  * new DataSource({ type: 'postgres', url, entities: [...], migrations: [...myMigrations, ...scheduledCommandsMigrations('postgres')] })
  * ```
  *
- * @param type the DataSource `type`: `'better-sqlite3'` (or `'sqlite'`) or `'postgres'`
+ * @param type the DataSource `type`: `'better-sqlite3'` (or `'sqlite'`), `'postgres'`, `'mysql'`
+ *   or `'mariadb'`
  * @throws ScheduledCommandsError for any other type
  */
 export function scheduledCommandsMigrations(type: string): (new () => object)[] {
@@ -33,9 +36,12 @@ export function scheduledCommandsMigrations(type: string): (new () => object)[] 
         CreateScheduledCommandsTablePostgres1764000000000,
         AddScheduledCommandsTraceContextPostgres1765000000000,
       ];
+    case 'mysql':
+    case 'mariadb':
+      return [CreateScheduledCommandsTableMysql1764000000000];
     default:
       throw new ScheduledCommandsError(
-        `No scheduled-commands migrations for the DataSource type "${type}"; supported types: "better-sqlite3", "sqlite", "postgres".`,
+        `No scheduled-commands migrations for the DataSource type "${type}"; supported types: "better-sqlite3", "sqlite", "postgres", "mysql", "mariadb".`,
       );
   }
 }

@@ -18,7 +18,7 @@ export const LIVE = `'pending', 'processing'`;
 const DUE = `COALESCE(v_scheduled_for, $now + v_delay)`;
 
 /** What the insert writes into each column of a new row (a key per column: none is forgotten). */
-const NEW_ROW_VALUES: Record<ColumnName, string> = {
+export const NEW_ROW_VALUES: Record<ColumnName, string> = {
   id: 'v_id',
   command_type: 'v_command_type',
   payload: 'v_payload',
