@@ -56,12 +56,12 @@ const finishedOnly = (wanted: readonly ScheduledCommandStatus[]): ScheduledComma
 const NO_WATCH: StoreWatch = { close: async () => {} };
 
 /**
- * The {@link ScheduledCommandStore} on a TypeORM `DataSource`: SQLite (better-sqlite3) or
- * PostgreSQL, in the table of {@link ScheduledCommandEntity} (create it with `synchronize` or with
+ * The {@link ScheduledCommandStore} on a TypeORM `DataSource`: SQLite (better-sqlite3),
+ * PostgreSQL, or MySQL 8.0.1+/MariaDB 10.6+ (`mysql` or `mariadb` DataSources), in the table of {@link ScheduledCommandEntity} (create it with `synchronize` or with
  * the shipped migrations, see `scheduledCommandsMigrations()`).
  *
- * Every operation is one SQL statement that checks the row's status (and lease) in its `WHERE`
- * clause, so races have exactly one winner, and batches (`scheduleMany`, `complete`, `release`,
+ * Every operation is one SQL statement (on MySQL/MariaDB one short transaction, see below) that
+ * checks the row's status (and lease) in its `WHERE` clause, so races have exactly one winner, and batches (`scheduleMany`, `complete`, `release`,
  * `extendLeases`) travel as one JSON parameter per statement of up to 1,000 rows. A batch that needs
  * more than one statement runs them in one transaction: all of it is written, or none of it (a
  * `scheduleMany` of several commands always does, since it may need a second statement for
@@ -75,6 +75,12 @@ const NO_WATCH: StoreWatch = { close: async () => {} };
  *   `watch()` listens on a dedicated connection. The statements run on every poll are named
  *   prepared statements, planned once per connection (see
  *   {@link TypeOrmScheduledCommandStoreOptions.preparedStatements}).
+ * - **MySQL/MariaDB** (InnoDB; create the table with the shipped migration, which the store checks
+ *   at start-up with the server's version and binary log format): the database clock, as on
+ *   PostgreSQL. Each write is a READ COMMITTED transaction that locks its rows (claims with
+ *   `FOR UPDATE SKIP LOCKED`), updates them by primary key and reads them back; a transaction that
+ *   InnoDB picks as a deadlock victim runs again (see {@link deadlocks}). No `watch()`: other
+ *   instances see new commands at their next poll.
  * - **SQLite**: the injected `Clock` is the store's clock. A write statement holds the database's
  *   write lock from start to end, so several processes may share the file; before the first
  *   statement the store sets a busy timeout when there is none and switches a file database to WAL
@@ -87,7 +93,7 @@ const NO_WATCH: StoreWatch = { close: async () => {} };
  * built from the DataSource's connection options; a dropped connection is re-opened with
  * exponential backoff (100 ms doubling up to 10 s), after which `onScheduled` is called once for the
  * notifications that may have been missed. `close()` on the returned handle ends the connection. On
- * SQLite, which cannot notify other processes, it returns a handle that never calls back.
+ * SQLite and MySQL/MariaDB, which cannot notify other processes, it returns a handle that never calls back.
  *
  * The class coordinates: the SQL is built by the pure builders in `sql/` for the dialect in
  * `dialects/`, rows are read by `row-codec.ts`, and statements run through `statement-executor.ts`.
@@ -116,6 +122,16 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     super();
     this.dialect = selectDialect(dataSource, clock, options);
     this.executor = new StatementExecutor(dataSource, this.dialect);
+  }
+
+  /**
+   * MySQL/MariaDB: the transactions run again because InnoDB chose them as deadlock victims
+   * (`retried`), and those given up on after the last attempt (`gaveUp`), since the store was made.
+   * Always zero on the other databases, whose store operations cannot deadlock.
+   */
+  get deadlocks(): { retried: number; gaveUp: number } {
+    const counter = this.dialect.deadlocks;
+    return { retried: counter?.retried ?? 0, gaveUp: counter?.gaveUp ?? 0 };
   }
 
   override async watch(onScheduled: () => void): Promise<StoreWatch> {
