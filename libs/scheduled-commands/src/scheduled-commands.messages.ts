@@ -69,4 +69,6 @@ export const messages = {
     `Invalid recurring schedule option "${field}": ${show(value)} (expected ${expected}).`,
   recurringNotSupported: (store: string) =>
     `${store} does not support recurring schedules; use the TypeORM or in-memory store, or implement the recurring methods of ScheduledCommandStore.`,
+  mysqlTableNotFromMigration: (table: string, found: string) =>
+    `The table ${table} ${found}; on MySQL/MariaDB create it with the shipped migration (scheduledCommandsMigrations('mysql')): an InnoDB table in utf8mb4_bin with the generated column idempotency_live under its unique index. TypeORM's synchronize cannot make it.`,
 };

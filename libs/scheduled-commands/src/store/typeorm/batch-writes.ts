@@ -1,6 +1,7 @@
 import { ScheduledCommandsError } from '../../errors/index.js';
 import type { NewScheduledCommand, ScheduleResult } from '../scheduled-command-entry.js';
 import { newRow } from './row-codec.js';
+import type { StoreStatement } from './sql/store-statement.js';
 import type { StatementRunner } from './statement-executor.js';
 
 /** Rows per statement in batch writes (every batch travels as one JSON parameter). */
@@ -9,12 +10,12 @@ export const BATCH_SIZE = 1000;
 const MAX_SCHEDULE_ROUNDS = 10;
 
 /**
- * Runs the lease update `sql` (its `$1` the batch, `extraParams` after it) for `items`, at most
+ * Runs the lease update `statement` (its `$1` the batch, `extraParams` after it) for `items`, at most
  * {@link BATCH_SIZE} per statement, with `row` giving each item's JSON object; returns the ids updated.
  */
 export async function updateLeaseBatches<T>(
   runner: StatementRunner,
-  sql: string,
+  statement: StoreStatement,
   items: readonly T[],
   row: (item: T) => Record<string, unknown>,
   extraParams: readonly unknown[],
@@ -22,11 +23,10 @@ export async function updateLeaseBatches<T>(
   const done: string[] = [];
   for (let offset = 0; offset < items.length; offset += BATCH_SIZE) {
     const batch = items.length <= BATCH_SIZE ? items : items.slice(offset, offset + BATCH_SIZE);
-    const { rows } = await runner.execute(
-      sql,
-      [JSON.stringify(batch.map((item) => row(item))), ...extraParams],
-      true,
-    );
+    const { rows } = await statement.run(runner, [
+      JSON.stringify(batch.map((item) => row(item))),
+      ...extraParams,
+    ]);
     for (const updated of rows) done.push(String(updated.id));
   }
   return done;
@@ -34,8 +34,8 @@ export async function updateLeaseBatches<T>(
 
 /** The insert and key-holder statements of {@link insertCommands}. */
 export interface InsertStatements {
-  readonly insert: string;
-  readonly keyHolders: string;
+  readonly insert: StoreStatement;
+  readonly keyHolders: StoreStatement;
 }
 
 /**
@@ -56,7 +56,7 @@ export async function insertCommands(
 }
 
 /**
- * Inserts a batch with `ON CONFLICT DO NOTHING` on the live-idempotency-key index, then reads the
+ * Inserts a batch, skipping commands whose key is held on the live-idempotency-key index, then reads the
  * holders of the keys that were taken. A holder may finish between the two statements (the key is
  * free again): those commands go round once more.
  */
@@ -74,11 +74,9 @@ async function insertChunk(
         `Could not schedule ${waiting.length} command(s): their idempotency keys kept changing hands.`,
       );
     }
-    const { rows } = await runner.execute(
-      sql.insert,
-      [JSON.stringify(waiting.map((w) => newRow(w.command)))],
-      true,
-    );
+    const { rows } = await sql.insert.run(runner, [
+      JSON.stringify(waiting.map((w) => newRow(w.command))),
+    ]);
     const inserted = new Set(rows.map((r) => String(r.id)));
     const skipped = waiting.filter((w) => {
       if (!inserted.has(w.command.id)) return true;
@@ -91,7 +89,7 @@ async function insertChunk(
       // Only the idempotency index is a DO NOTHING target; anything else raised an error.
       throw new ScheduledCommandsError('A command without an idempotency key was not inserted.');
     }
-    const holders = await runner.execute(sql.keyHolders, [
+    const holders = await sql.keyHolders.run(runner, [
       JSON.stringify(keys.map((key) => ({ v_key: key }))),
     ]);
     const holderOf = new Map(holders.rows.map((r) => [String(r.idempotency_key), String(r.id)]));

@@ -1,4 +1,4 @@
-import type { JsonColumn, SqlDialect } from './dialects/sql-dialect.js';
+import type { JsonColumn, OneStatementDialect } from './dialects/sql-dialect.js';
 
 /**
  * The SQL of recurring schedules, built once per store from the quoted table names. Statements use
@@ -50,7 +50,11 @@ export type RecurringStatements = ReturnType<typeof recurringStatements>;
  * @param entries quoted table of the entries
  * @param recurring quoted table of the schedules
  */
-export function recurringStatements(dialect: SqlDialect, entries: string, recurring: string) {
+export function recurringStatements(
+  dialect: OneStatementDialect,
+  entries: string,
+  recurring: string,
+) {
   const params = RECURRING_COLUMNS.map((_, i) => `$${i + 1}`);
   const n = RECURRING_COLUMNS.length;
   const due = 'COALESCE(v_scheduled_for, $now)';

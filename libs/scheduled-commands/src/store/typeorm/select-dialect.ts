@@ -1,12 +1,13 @@
 import type { DataSource } from 'typeorm';
 import type { Clock } from '../../clock.js';
 import { ScheduledCommandsError } from '../../errors/index.js';
+import { MYSQL_DIALECT } from './dialects/mysql-dialect.js';
 import { POSTGRES_DIALECT } from './dialects/postgres-dialect.js';
 import type { SqlDialect, SqlDialectContext } from './dialects/sql-dialect.js';
 import { SQLITE_DIALECT } from './dialects/sqlite-dialect.js';
 
 /** The dialects the TypeORM store runs on; a new database is one more entry here. */
-const DIALECTS = [SQLITE_DIALECT, POSTGRES_DIALECT];
+const DIALECTS = [SQLITE_DIALECT, POSTGRES_DIALECT, MYSQL_DIALECT];
 
 /**
  * The dialect for the `type` of `dataSource`.

@@ -17,6 +17,12 @@ export interface StatementRunner {
    * call of this store (no filter or list built into it), so it may run as a named prepared statement.
    */
   execute(sql: string, params: readonly unknown[], fixedText?: boolean): Promise<StatementResult>;
+
+  /**
+   * Runs `work` in one transaction (at the dialect's isolation level); inside a transaction, in
+   * that one. `work` may run again from its start (see `SqlDialect.runTransaction`).
+   */
+  transaction<T>(work: (runner: StatementRunner) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -113,7 +119,8 @@ export class StatementExecutor implements StatementRunner {
 
   /**
    * Runs `work` in one transaction on one connection: every statement it runs through the given
-   * runner is committed together, or, when `work` (or the commit) fails, none is.
+   * runner is committed together, or, when `work` (or the commit) fails, none is. The dialect sets
+   * the isolation level and may run the whole transaction again (a deadlock victim on MySQL/MariaDB).
    */
   async transaction<T>(work: (runner: StatementRunner) => Promise<T>): Promise<T> {
     const transact = async (): Promise<T> => {
@@ -121,9 +128,10 @@ export class StatementExecutor implements StatementRunner {
       const inTransaction: StatementRunner = {
         execute: (sql, params, fixedText = false) =>
           this.run(queryRunner, sql, params, fixedText, false),
+        transaction: (nested) => nested(inTransaction),
       };
       try {
-        await queryRunner.startTransaction();
+        await queryRunner.startTransaction(this.dialect.isolationLevel);
         let result: T;
         try {
           result = await work(inTransaction);
@@ -137,7 +145,8 @@ export class StatementExecutor implements StatementRunner {
         await queryRunner.release();
       }
     };
-    return this.gate ? this.gate.exclusive(transact) : transact();
+    const gate = this.gate;
+    return this.dialect.runTransaction(gate ? () => gate.exclusive(transact) : transact);
   }
 
   /**

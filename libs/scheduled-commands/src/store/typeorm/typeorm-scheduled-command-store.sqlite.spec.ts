@@ -101,12 +101,12 @@ describe('TypeOrmScheduledCommandStore on SQLite', () => {
   });
 
   it('refuses DataSource types it does not support, naming the supported ones', () => {
-    const dataSource = { options: { type: 'mysql' } } as DataSource;
+    const dataSource = { options: { type: 'oracle' } } as DataSource;
     expect(() => new TypeOrmScheduledCommandStore(dataSource, new SystemClock())).toThrow(
       ScheduledCommandsError,
     );
     expect(() => new TypeOrmScheduledCommandStore(dataSource, new SystemClock())).toThrow(
-      /"mysql".*"better-sqlite3", "sqlite", "postgres"/,
+      /"oracle".*"better-sqlite3", "sqlite", "postgres", "mysql", "mariadb"/,
     );
   });
 

@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../../clock.js';
 import { SCHEDULED_COMMANDS_TABLE } from '../../scheduled-commands.constants.js';
+import { RecurringNotSupportedError } from '../../errors/recurring-not-supported.error.js';
 import { messages } from '../../scheduled-commands.messages.js';
 import { byIdAsc, byTimeThenId, claimOrder } from '../entry-order.js';
 import { encodeCursor, parseFindOptions } from '../find-options.js';
@@ -27,17 +28,18 @@ import {
   type StoreWatch,
 } from '../scheduled-command-store.js';
 import { DEFAULT_PURGE_LIMIT } from '../status-counts.js';
-import { quoteTableName, type SqlDialect } from './dialects/sql-dialect.js';
+import { OneStatementSqlDialect } from './dialects/one-statement-dialect.js';
+import type { SqlDialect } from './dialects/sql-dialect.js';
 import { filterCondition } from './find-query.js';
 import { BATCH_SIZE, insertCommands, updateLeaseBatches } from './batch-writes.js';
 import { leaseRow, toEntry, statisticsOf, wholeMs, type ClaimedBy, type Row } from './row-codec.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
 import { selectDialect } from './select-dialect.js';
 import { NO_LOWER_BOUND } from './sql/claim-sql.js';
-import { purgeSql } from './sql/maintenance-sql.js';
 import { findSql } from './sql/query-sql.js';
-import { requeueManyCandidates, requeueOneCandidates, requeueSql } from './sql/requeue-sql.js';
-import { buildStatements, workerStatements, type StoreStatements } from './sql/statements.js';
+import { requeueManyCandidates, requeueOneCandidates } from './sql/requeue-sql.js';
+import { workerStatements } from './sql/statements.js';
+import { oneStatement, type StoreStatement, type StoreStatements } from './sql/store-statement.js';
 import { StatementExecutor, type StatementRunner } from './statement-executor.js';
 import type {
   DueRecurring,
@@ -64,12 +66,12 @@ const finishedOnly = (wanted: readonly ScheduledCommandStatus[]): ScheduledComma
 const NO_WATCH: StoreWatch = { close: async () => {} };
 
 /**
- * The {@link ScheduledCommandStore} on a TypeORM `DataSource`: SQLite (better-sqlite3) or
- * PostgreSQL, in the table of {@link ScheduledCommandEntity} (create it with `synchronize` or with
+ * The {@link ScheduledCommandStore} on a TypeORM `DataSource`: SQLite (better-sqlite3),
+ * PostgreSQL, or MySQL 8.0.1+/MariaDB 10.6+ (`mysql` or `mariadb` DataSources), in the table of {@link ScheduledCommandEntity} (create it with `synchronize` or with
  * the shipped migrations, see `scheduledCommandsMigrations()`).
  *
- * Every operation is one SQL statement that checks the row's status (and lease) in its `WHERE`
- * clause, so races have exactly one winner, and batches (`scheduleMany`, `complete`, `release`,
+ * Every operation is one SQL statement (on MySQL/MariaDB one short transaction, see below) that
+ * checks the row's status (and lease) in its `WHERE` clause, so races have exactly one winner, and batches (`scheduleMany`, `complete`, `release`,
  * `extendLeases`) travel as one JSON parameter per statement of up to 1,000 rows. A batch that needs
  * more than one statement runs them in one transaction: all of it is written, or none of it (a
  * `scheduleMany` of several commands always does, since it may need a second statement for
@@ -83,6 +85,12 @@ const NO_WATCH: StoreWatch = { close: async () => {} };
  *   `watch()` listens on a dedicated connection. The statements run on every poll are named
  *   prepared statements, planned once per connection (see
  *   {@link TypeOrmScheduledCommandStoreOptions.preparedStatements}).
+ * - **MySQL/MariaDB** (InnoDB; create the table with the shipped migration, which the store checks
+ *   at start-up with the server's version and binary log format): the database clock, as on
+ *   PostgreSQL. Each write is a READ COMMITTED transaction that locks its rows (claims with
+ *   `FOR UPDATE SKIP LOCKED`), updates them by primary key and reads them back; a transaction that
+ *   InnoDB picks as a deadlock victim runs again (see {@link deadlocks}). No `watch()`: other
+ *   instances see new commands at their next poll.
  * - **SQLite**: the injected `Clock` is the store's clock. A write statement holds the database's
  *   write lock from start to end, so several processes may share the file; before the first
  *   statement the store sets a busy timeout when there is none and switches a file database to WAL
@@ -95,7 +103,7 @@ const NO_WATCH: StoreWatch = { close: async () => {} };
  * built from the DataSource's connection options; a dropped connection is re-opened with
  * exponential backoff (100 ms doubling up to 10 s), after which `onScheduled` is called once for the
  * notifications that may have been missed. `close()` on the returned handle ends the connection. On
- * SQLite, which cannot notify other processes, it returns a handle that never calls back.
+ * SQLite and MySQL/MariaDB, which cannot notify other processes, it returns a handle that never calls back.
  *
  * The class coordinates: the SQL is built by the pure builders in `sql/` for the dialect in
  * `dialects/`, rows are read by `row-codec.ts`, and statements run through `statement-executor.ts`.
@@ -110,7 +118,8 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   /** The fixed statements, built on first use (see {@link prepare}). */
   private sql!: StoreStatements;
   /** Recurring schedules: their statements (built with the others) and operations. */
-  private recurringSql!: RecurringStatements;
+  /** The recurring schedules' statements; none on MySQL/MariaDB, which has no recurring schema yet. */
+  private recurringSql: RecurringStatements | undefined;
   private readonly recurring: TypeOrmRecurring;
 
   /**
@@ -127,7 +136,17 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     super();
     this.dialect = selectDialect(dataSource, clock, options);
     this.executor = new StatementExecutor(dataSource, this.dialect);
-    this.recurring = new TypeOrmRecurring(this.executor, () => this.recurringSql);
+    this.recurring = new TypeOrmRecurring(this.executor, () => this.recurringSqlOrFail());
+  }
+
+  /**
+   * MySQL/MariaDB: the transactions run again because InnoDB chose them as deadlock victims
+   * (`retried`), and those given up on after the last attempt (`gaveUp`), since the store was made.
+   * Always zero on the other databases, whose store operations cannot deadlock.
+   */
+  get deadlocks(): { retried: number; gaveUp: number } {
+    const counter = this.dialect.deadlocks;
+    return { retried: counter?.retried ?? 0, gaveUp: counter?.gaveUp ?? 0 };
   }
 
   override async watch(onScheduled: () => void): Promise<StoreWatch> {
@@ -167,16 +186,12 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const from = request.scheduledFrom?.getTime();
     const { workerId } = request;
     const leaseMs = wholeMs(request.leaseMs);
-    const rows = await this.rows(
-      this.sql.claim,
-      [
-        workerId,
-        limit,
-        leaseMs,
-        from !== undefined && Number.isFinite(from) ? from : NO_LOWER_BOUND,
-      ],
-      true,
-    );
+    const rows = await this.rows(this.sql.claim, [
+      workerId,
+      limit,
+      leaseMs,
+      from !== undefined && Number.isFinite(from) ? from : NO_LOWER_BOUND,
+    ]);
     const claimed: ClaimedBy = { workerId, leaseMs };
     const entries = new Array<ScheduledCommandEntry>(rows.length);
     for (let i = 0; i < rows.length; i++) entries[i] = toEntry(rows[i], claimed);
@@ -198,11 +213,13 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     delayMs: number,
   ): Promise<ScheduledCommandEntry | null> {
     await this.prepare();
-    return this.one(
-      this.sql.retry,
-      [lease.id, lease.workerId, lease.attempt, wholeMs(delayMs), errorMessage],
-      true,
-    );
+    return this.one(this.sql.retry, [
+      lease.id,
+      lease.workerId,
+      lease.attempt,
+      wholeMs(delayMs),
+      errorMessage,
+    ]);
   }
 
   override async deadLetter(
@@ -210,11 +227,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     errorMessage: string,
   ): Promise<ScheduledCommandEntry | null> {
     await this.prepare();
-    return this.one(
-      this.sql.deadLetter,
-      [lease.id, lease.workerId, lease.attempt, errorMessage],
-      true,
-    );
+    return this.one(this.sql.deadLetter, [lease.id, lease.workerId, lease.attempt, errorMessage]);
   }
 
   override async release(leases: readonly Lease[]): Promise<string[]> {
@@ -233,7 +246,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     // The message names the worker whose lease ran out: built in SQL around its locked_by.
     const marker = '\u0000';
     const [before, after] = messages.leaseLost(marker).split(marker);
-    const rows = await this.rows(this.sql.recoverExpiredLeases, [max, before, after], true);
+    const rows = await this.rows(this.sql.recoverExpiredLeases, [max, before, after]);
     const entries = rows.map((row) => toEntry(row)).sort(byIdAsc);
     return {
       requeued: entries.filter((e) => e.status === ScheduledCommandStatus.Pending),
@@ -245,13 +258,13 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const max = Math.floor(limit);
     if (!(max > 0)) return [];
     await this.prepare();
-    const rows = await this.rows(this.sql.expireDue, [max], true);
+    const rows = await this.rows(this.sql.expireDue, [max]);
     return rows.map((row) => toEntry(row)).sort(byTimeThenId((entry) => entry.expiresAt));
   }
 
   override async cancel(id: string): Promise<ScheduledCommandEntry | null> {
     await this.prepare();
-    return this.one(this.sql.cancel, [id], true);
+    return this.one(this.sql.cancel, [id]);
   }
 
   override async reschedule(id: string, time: ScheduleTime): Promise<ScheduledCommandEntry | null> {
@@ -290,7 +303,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
 
   override async get(id: string): Promise<ScheduledCommandEntry | null> {
     await this.prepare();
-    return this.one(this.sql.get, [id], true);
+    return this.one(this.sql.get, [id]);
   }
 
   /**
@@ -305,7 +318,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const condition = filterCondition(filter, 1);
     await this.prepare();
     const statement = findSql(this.table, condition, page);
-    const rows = await this.rows(statement.sql, statement.params);
+    const rows = await this.rows(oneStatement(statement.sql), statement.params);
     const items = rows.slice(0, page.limit).map((row) => toEntry(row));
     const hasMore = rows.length > page.limit;
     return { items, nextCursor: hasMore ? encodeCursor(items[items.length - 1].id) : null };
@@ -326,16 +339,14 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     const limit = Math.floor(request.limit ?? DEFAULT_PURGE_LIMIT);
     if (statuses.length === 0 || !(limit > 0)) return 0;
     await this.prepare();
-    const { affected } = await this.executor.execute(purgeSql(this.table, this.dialect, statuses), [
-      request.olderThan.getTime(),
-      limit,
-    ]);
+    const purge = this.dialect.purge(this.table, statuses);
+    const { affected } = await purge.run(this.executor, [request.olderThan.getTime(), limit]);
     return affected;
   }
 
   override async msUntilNextDue(): Promise<number | null> {
     await this.prepare();
-    const rows = await this.rows(this.sql.nextDue, [], true);
+    const rows = await this.rows(this.sql.nextDue, []);
     const ms = rows[0]?.v_ms;
     return ms === null || ms === undefined ? null : Number(ms);
   }
@@ -366,15 +377,26 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
 
   // -------------------------------------------------------------------------------------------
 
+  /** The recurring schedules' statements, or a `RecurringNotSupportedError` on MySQL/MariaDB. */
+  private recurringSqlOrFail(): RecurringStatements {
+    if (this.recurringSql) return this.recurringSql;
+    throw new RecurringNotSupportedError(
+      messages.recurringNotSupported(`${this.constructor.name} on ${this.dialect.name}`),
+    );
+  }
+
   /** Resolves the table, builds the statements and prepares the connection, once. */
   private prepare(): Promise<void> {
     this.ready ??= (async () => {
-      this.table = quoteTableName(this.options.tableName ?? this.entityTablePath());
-      this.sql = buildStatements(this.table, this.dialect);
+      const tableName = this.options.tableName ?? this.entityTablePath();
+      this.table = this.dialect.quoteTable(tableName);
+      this.sql = this.dialect.statements(this.table);
       this.executor.holdBackDuringApplicationTransactions(workerStatements(this.sql));
       const recurringTable = recurringTableOf(this.dataSource, this.table);
-      this.recurringSql = recurringStatements(this.dialect, this.table, recurringTable);
-      await this.dialect.prepareConnection(this.dataSource);
+      if (this.dialect instanceof OneStatementSqlDialect) {
+        this.recurringSql = recurringStatements(this.dialect, this.table, recurringTable);
+      }
+      await this.dialect.prepareConnection(this.dataSource, tableName);
     })().catch((error: unknown) => {
       // Try again on the next call (the DataSource may not have been initialised yet).
       this.ready = undefined;
@@ -394,16 +416,15 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     return SCHEDULED_COMMANDS_TABLE;
   }
 
-  private async rows(sql: string, params: readonly unknown[], fixedText = false): Promise<Row[]> {
-    return (await this.executor.execute(sql, params, fixedText)).rows;
+  private async rows(statement: StoreStatement, params: readonly unknown[]): Promise<Row[]> {
+    return (await statement.run(this.executor, params)).rows;
   }
 
   private async one(
-    sql: string,
+    statement: StoreStatement,
     params: readonly unknown[],
-    fixedText = false,
   ): Promise<ScheduledCommandEntry | null> {
-    const rows = await this.rows(sql, params, fixedText);
+    const rows = await this.rows(statement, params);
     return rows.length ? toEntry(rows[0]) : null;
   }
 
@@ -417,10 +438,10 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     statuses: readonly ScheduledCommandStatus[],
     params: readonly unknown[],
   ): Promise<ScheduledCommandEntry[]> {
-    const sql = requeueSql(this.table, this.dialect, candidates, statuses);
+    const statement = this.dialect.requeue(this.table, candidates, statuses);
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.rows(sql, params)).map((row) => toEntry(row));
+        return (await this.rows(statement, params)).map((row) => toEntry(row));
       } catch (error) {
         if (!this.dialect.isUniqueViolation(error) || attempt >= MAX_REQUEUE_ATTEMPTS) throw error;
       }
@@ -429,19 +450,19 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
 
   /**
    * A batch update of rows held under the leases of `items` (`row` gives each one's JSON object for
-   * the statement `sql` returns, whose `$1` is the batch); returns the ids updated. A batch larger
+   * the statement `statement` returns, whose `$1` is the batch); returns the ids updated. A batch larger
    * than one statement carries runs in one transaction: all of it is written, or none of it.
    */
   private async updateLeases<T>(
     items: readonly T[],
     row: (item: T) => Record<string, unknown>,
-    sql: () => string,
+    statement: () => StoreStatement,
     extraParams: readonly unknown[],
   ): Promise<string[]> {
     if (items.length === 0) return [];
     await this.prepare();
     const updateAll = (runner: StatementRunner) =>
-      updateLeaseBatches(runner, sql(), items, row, extraParams);
+      updateLeaseBatches(runner, statement(), items, row, extraParams);
     return items.length > BATCH_SIZE
       ? this.executor.transaction(updateAll)
       : updateAll(this.executor);

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { OneStatementSqlDialect } from './one-statement-dialect.js';
 import type { StoreWatch } from '../../scheduled-command-store.js';
 import { listenClientFactory, PostgresListener } from '../postgres-listener.js';
 import { compileParameters, NOW_PARAMETER, StatementCache } from './bind-parameters.js';
@@ -6,7 +7,6 @@ import {
   pendingPrioritiesCte,
   type BoundStatement,
   type JsonColumn,
-  type SqlDialect,
   type SqlDialectDefinition,
 } from './sql-dialect.js';
 
@@ -25,7 +25,7 @@ export const POSTGRES_NOW_MS = `(FLOOR(EXTRACT(EPOCH FROM statement_timestamp())
  * `SKIP LOCKED` let many instances claim at once without waiting for each other, and `NOTIFY` wakes
  * the other instances up when a command is scheduled.
  */
-export class PostgresDialect implements SqlDialect {
+export class PostgresDialect extends OneStatementSqlDialect {
   readonly name = 'postgres';
   readonly skipLocked = ' FOR UPDATE SKIP LOCKED';
   readonly sharedConnection = false;
@@ -39,6 +39,7 @@ export class PostgresDialect implements SqlDialect {
   constructor(
     private readonly options: { dataSource?: DataSource; preparedStatements?: boolean } = {},
   ) {
+    super();
     this.preparedStatements = options.preparedStatements ?? true;
   }
 

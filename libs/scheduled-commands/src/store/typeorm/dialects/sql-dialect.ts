@@ -1,7 +1,9 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import type { Clock } from '../../../clock.js';
+import type { ScheduledCommandStatus } from '../../scheduled-command-entry.js';
 import type { StoreWatch } from '../../scheduled-command-store.js';
 import { CLAIM_INDEX } from '../scheduled-commands-table.js';
+import type { StoreStatement, StoreStatements } from '../sql/store-statement.js';
 
 /** A column of the rows passed as one JSON parameter (see {@link SqlDialect.jsonRows}). */
 export interface JsonColumn {
@@ -9,6 +11,9 @@ export interface JsonColumn {
   readonly name: string;
   readonly type: 'text' | 'integer' | 'bigint';
 }
+
+/** A transaction isolation level as TypeORM's `startTransaction` takes it. */
+export type IsolationLevel = Parameters<QueryRunner['startTransaction']>[0];
 
 /** A statement ready for `QueryRunner.query()`. */
 export interface BoundStatement {
@@ -18,8 +23,12 @@ export interface BoundStatement {
 
 /**
  * The few things that differ between the SQL dialects of the TypeORM store. Statements are written
- * once, with `$1..$n` parameters and the `$now` token for the store's current time (epoch
- * milliseconds), by the builders in `../sql/`; each dialect turns them into what its driver runs.
+ * with `$1..$n` parameters and the `$now` token for the store's current time (epoch milliseconds);
+ * each dialect turns them into what its driver runs. The store's writes are the dialect's too
+ * ({@link statements}, {@link requeue}, {@link purge}): one statement each where the database can
+ * write and return rows in one statement ({@link OneStatementDialect}: PostgreSQL, SQLite, whose
+ * statements the builders in `../sql/` write once for both), or a short transaction of statements
+ * where it cannot (MySQL/MariaDB). The store runs them all the same way, without knowing which.
  *
  * To add a database: write one file with a class implementing this interface and a
  * {@link SqlDialectDefinition}, and list the definition in `select-dialect.ts`. Its migration takes
@@ -42,9 +51,22 @@ export interface SqlDialect {
    */
   readonly sharedConnection: boolean;
 
+  /** The isolation level of the store's transactions; the connection's default when undefined. */
+  readonly isolationLevel: IsolationLevel;
+
+  /**
+   * Runs `transaction` (a whole transaction, which may be run again from its start), retrying it
+   * where the database can choose it as a deadlock victim (MySQL/MariaDB); once elsewhere.
+   */
+  runTransaction<T>(transaction: () => Promise<T>): Promise<T>;
+
+  /** Quotes a table name (`schema.table` too) for this dialect's statements. */
+  quoteTable(name: string): string;
+
   /**
    * Rewrites `sql` (with `$1..$n` and `$now`) for the driver, with the matching parameter list.
-   * `$now` is the database clock on PostgreSQL and the injected clock (read once per statement) on SQLite.
+   * `$now` is the database clock on PostgreSQL and MySQL/MariaDB, and the injected clock (read once
+   * per statement) on SQLite.
    */
   bind(sql: string, params: readonly unknown[]): BoundStatement;
 
@@ -54,6 +76,54 @@ export interface SqlDialect {
    */
   jsonRows(param: string, columns: readonly JsonColumn[]): string;
 
+  /**
+   * Text to put after a table name (and alias) in `FROM` to make the query use the named index:
+   * `INDEXED BY` on SQLite, whose planner has no statistics to tell a selective partial index from
+   * the low-cardinality status index; nothing on PostgreSQL, whose planner does.
+   */
+  indexHint(index: string): string;
+
+  /** The store's statements of fixed text for `table` (already quoted), as this dialect runs them. */
+  statements(table: string): StoreStatements;
+
+  /**
+   * Requeues the rows whose ids `candidates` selects (its parameters start at `$1`) while their
+   * status is in `statuses` and their idempotency key is free; returns them. Fails with a unique
+   * violation when a concurrent insert took a key meanwhile (the store runs it again).
+   */
+  requeue(
+    table: string,
+    candidates: string,
+    statuses: readonly ScheduledCommandStatus[],
+  ): StoreStatement;
+
+  /** Deletes up to `$2` rows in `statuses` that finished before `$1`; `affected` is the count. */
+  purge(table: string, statuses: readonly ScheduledCommandStatus[]): StoreStatement;
+
+  /** Whether `error` is a unique-constraint violation. */
+  isUniqueViolation(error: unknown): boolean;
+
+  /**
+   * One-time set-up and checks before the first statement (pragmas on SQLite; the server and the
+   * table on MySQL/MariaDB). `tableName` is the store's table, unquoted.
+   */
+  prepareConnection(dataSource: DataSource, tableName: string): Promise<void>;
+
+  /**
+   * Calls `onScheduled` whenever any instance schedules, reschedules, requeues or releases a
+   * command (the store's `watch`). Absent when the database cannot notify other instances.
+   */
+  watch?(onScheduled: () => void): Promise<StoreWatch>;
+
+  /** Deadlocks retried and given up on by {@link runTransaction}; absent where there are none. */
+  readonly deadlocks?: Readonly<{ retried: number; gaveUp: number }>;
+}
+
+/**
+ * A dialect whose database writes and returns rows in one statement (PostgreSQL, SQLite): the
+ * builders in `../sql/` write every store statement once for all of them, with these parts.
+ */
+export interface OneStatementDialect extends SqlDialect {
   /**
    * A condition that the row's `id` is one of the `v_id` values of `batch` (a CTE of a batch
    * parameter), in a form the planner serves with primary-key lookups whatever its statistics say:
@@ -70,13 +140,6 @@ export interface SqlDialect {
   claimSql(table: string, returning: string): string;
 
   /**
-   * Text to put after a table name (and alias) in `FROM` to make the query use the named index:
-   * `INDEXED BY` on SQLite, whose planner has no statistics to tell a selective partial index from
-   * the low-cardinality status index; nothing on PostgreSQL, whose planner does.
-   */
-  indexHint(index: string): string;
-
-  /**
    * `column` in a form no index can serve, so that a join from a batch parameter is always driven
    * by the primary key and never by the status index.
    */
@@ -90,18 +153,6 @@ export interface SqlDialect {
    * other instances (PostgreSQL `NOTIFY` in the same statement). Identity where there is no such thing.
    */
   notifying(sql: string): string;
-
-  /** Whether `error` is a unique-constraint violation. */
-  isUniqueViolation(error: unknown): boolean;
-
-  /** One-time connection set-up before the first statement (pragmas on SQLite). */
-  prepareConnection(dataSource: DataSource): Promise<void>;
-
-  /**
-   * Calls `onScheduled` whenever any instance schedules, reschedules, requeues or releases a
-   * command (the store's `watch`). Absent when the database cannot notify other instances.
-   */
-  watch?(onScheduled: () => void): Promise<StoreWatch>;
 }
 
 /** What a dialect is built from: the store's DataSource, clock and options. */
@@ -137,7 +188,10 @@ export function quoteTableName(name: string): string {
  * dialects: a claim or a next-due lookup then reads each priority's own range of the index instead
  * of walking every pending row.
  */
-export function pendingPrioritiesCte(table: string, dialect: SqlDialect): string {
+export function pendingPrioritiesCte(
+  table: string,
+  dialect: Pick<SqlDialect, 'indexHint'>,
+): string {
   const claimIndex = dialect.indexHint(CLAIM_INDEX);
   return `priorities(p) AS (
     SELECT (SELECT MAX(priority) FROM ${table}${claimIndex} WHERE status = 'pending')

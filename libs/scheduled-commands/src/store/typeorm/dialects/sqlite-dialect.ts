@@ -1,13 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { OneStatementSqlDialect } from './one-statement-dialect.js';
 import { compileParameters, NOW_PARAMETER, StatementCache } from './bind-parameters.js';
 import { CLAIM_INDEX } from '../scheduled-commands-table.js';
-import {
-  type BoundStatement,
-  type JsonColumn,
-  type SqlDialect,
-  type SqlDialectDefinition,
-} from './sql-dialect.js';
+import { type BoundStatement, type JsonColumn, type SqlDialectDefinition } from './sql-dialect.js';
 
 /** Busy timeout set on a SQLite connection that has none, in milliseconds. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -29,7 +25,7 @@ export interface SqliteDialectOptions {
  * database's write lock before it reads, so one statement is atomic across connections and
  * processes sharing the file.
  */
-export class SqliteDialect implements SqlDialect {
+export class SqliteDialect extends OneStatementSqlDialect {
   readonly name = 'sqlite';
   readonly skipLocked = '';
   readonly preparedStatements = false;
@@ -37,7 +33,9 @@ export class SqliteDialect implements SqlDialect {
   private readonly logger = new Logger('TypeOrmScheduledCommandStore');
   private readonly cache = new StatementCache();
 
-  constructor(private readonly options: SqliteDialectOptions) {}
+  constructor(private readonly options: SqliteDialectOptions) {
+    super();
+  }
 
   bind(sql: string, params: readonly unknown[]): BoundStatement {
     const compiled = this.cache.get(sql, (text) =>

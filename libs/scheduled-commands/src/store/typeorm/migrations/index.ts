@@ -1,4 +1,5 @@
 import { ScheduledCommandsError } from '../../../errors/index.js';
+import { CreateScheduledCommandsTableMysql1764000000000 } from './1764000000000-create-scheduled-commands-table-mysql.js';
 import { CreateScheduledCommandsTablePostgres1764000000000 } from './1764000000000-create-scheduled-commands-table-postgres.js';
 import { CreateScheduledCommandsTableSqlite1764000000000 } from './1764000000000-create-scheduled-commands-table-sqlite.js';
 import { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-postgres.js';
@@ -6,6 +7,7 @@ import { AddScheduledCommandsTraceContextSqlite1765000000000 } from './176500000
 import { AddRecurringSchedulesPostgres1766000000000 } from './1766000000000-add-recurring-schedules-postgres.js';
 import { AddRecurringSchedulesSqlite1766000000000 } from './1766000000000-add-recurring-schedules-sqlite.js';
 
+export { CreateScheduledCommandsTableMysql1764000000000 } from './1764000000000-create-scheduled-commands-table-mysql.js';
 export { CreateScheduledCommandsTablePostgres1764000000000 } from './1764000000000-create-scheduled-commands-table-postgres.js';
 export { CreateScheduledCommandsTableSqlite1764000000000 } from './1764000000000-create-scheduled-commands-table-sqlite.js';
 export { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-postgres.js';
@@ -21,7 +23,8 @@ export { AddRecurringSchedulesSqlite1766000000000 } from './1766000000000-add-re
  * new DataSource({ type: 'postgres', url, entities: [...], migrations: [...myMigrations, ...scheduledCommandsMigrations('postgres')] })
  * ```
  *
- * @param type the DataSource `type`: `'better-sqlite3'` (or `'sqlite'`) or `'postgres'`
+ * @param type the DataSource `type`: `'better-sqlite3'` (or `'sqlite'`), `'postgres'`, `'mysql'`
+ *   or `'mariadb'`
  * @throws ScheduledCommandsError for any other type
  */
 export function scheduledCommandsMigrations(type: string): (new () => object)[] {
@@ -39,9 +42,12 @@ export function scheduledCommandsMigrations(type: string): (new () => object)[] 
         AddScheduledCommandsTraceContextPostgres1765000000000,
         AddRecurringSchedulesPostgres1766000000000,
       ];
+    case 'mysql':
+    case 'mariadb':
+      return [CreateScheduledCommandsTableMysql1764000000000];
     default:
       throw new ScheduledCommandsError(
-        `No scheduled-commands migrations for the DataSource type "${type}"; supported types: "better-sqlite3", "sqlite", "postgres".`,
+        `No scheduled-commands migrations for the DataSource type "${type}"; supported types: "better-sqlite3", "sqlite", "postgres", "mysql", "mariadb".`,
       );
   }
 }

@@ -18,6 +18,7 @@ import { TypeOrmScheduledCommandStore } from '../typeorm-scheduled-command-store
 import {
   AddScheduledCommandsTraceContextPostgres1765000000000,
   AddScheduledCommandsTraceContextSqlite1765000000000,
+  CreateScheduledCommandsTableMysql1764000000000,
   CreateScheduledCommandsTablePostgres1764000000000,
   CreateScheduledCommandsTableSqlite1764000000000,
   AddRecurringSchedulesPostgres1766000000000,
@@ -70,12 +71,17 @@ describe('scheduledCommandsMigrations()', () => {
       AddScheduledCommandsTraceContextPostgres1765000000000,
       AddRecurringSchedulesPostgres1766000000000,
     ]);
+    for (const type of ['mysql', 'mariadb']) {
+      expect(scheduledCommandsMigrations(type)).toEqual([
+        CreateScheduledCommandsTableMysql1764000000000,
+      ]);
+    }
   });
 
   it('refuses other types with an error naming the supported ones', () => {
-    expect(() => scheduledCommandsMigrations('mysql')).toThrow(ScheduledCommandsError);
-    expect(() => scheduledCommandsMigrations('mysql')).toThrow(
-      /"better-sqlite3", "sqlite", "postgres"/,
+    expect(() => scheduledCommandsMigrations('oracle')).toThrow(ScheduledCommandsError);
+    expect(() => scheduledCommandsMigrations('oracle')).toThrow(
+      /"better-sqlite3", "sqlite", "postgres", "mysql", "mariadb"/,
     );
   });
 });

@@ -3,18 +3,18 @@
  * release, extend) and the single ones (retry, dead-letter). Each changes a row only while it is
  * `processing` under exactly that lease. Pure builders: text only.
  */
-import type { JsonColumn, SqlDialect } from '../dialects/sql-dialect.js';
+import type { JsonColumn, OneStatementDialect } from '../dialects/sql-dialect.js';
 import { COMPLETION_COLUMNS, LEASE_COLUMNS, RETURNING } from '../row-codec.js';
 
 /**
  * An update of the rows held under the leases of a batch (`$1`, a JSON array of objects with
  * `columns`, starting with the lease columns), returning the ids updated. The batch is read once
- * into a CTE and the rows are found by primary key (see {@link SqlDialect.idInBatch}), so the
+ * into a CTE and the rows are found by primary key (see {@link OneStatementDialect.idInBatch}), so the
  * plan, prepared once per connection, stays a set of index lookups however large the table grows.
  */
 function leaseUpdateSql(
   table: string,
-  dialect: SqlDialect,
+  dialect: OneStatementDialect,
   columns: readonly JsonColumn[],
   assignments: string,
 ): string {
@@ -28,7 +28,7 @@ function leaseUpdateSql(
 }
 
 /** Completes the runs of `$1` (a JSON array of completions, see `leaseRow`). */
-export function completeSql(table: string, dialect: SqlDialect): string {
+export function completeSql(table: string, dialect: OneStatementDialect): string {
   return leaseUpdateSql(
     table,
     dialect,
@@ -39,7 +39,7 @@ export function completeSql(table: string, dialect: SqlDialect): string {
 }
 
 /** Gives the leases of `$1` back without counting the attempt; wakes the other instances up. */
-export function releaseSql(table: string, dialect: SqlDialect): string {
+export function releaseSql(table: string, dialect: OneStatementDialect): string {
   return dialect.notifying(
     leaseUpdateSql(
       table,
@@ -51,7 +51,7 @@ export function releaseSql(table: string, dialect: SqlDialect): string {
 }
 
 /** Extends the leases of `$1` to now plus `$2` milliseconds. */
-export function extendLeasesSql(table: string, dialect: SqlDialect): string {
+export function extendLeasesSql(table: string, dialect: OneStatementDialect): string {
   return leaseUpdateSql(table, dialect, LEASE_COLUMNS, `locked_until = $now + $2`);
 }
 

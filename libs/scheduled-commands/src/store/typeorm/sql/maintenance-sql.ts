@@ -3,7 +3,11 @@
  * lookup. Each reads a bounded range of a partial index. Pure builders: text only.
  */
 import type { ScheduledCommandStatus } from '../../scheduled-command-entry.js';
-import { pendingPrioritiesCte, type SqlDialect } from '../dialects/sql-dialect.js';
+import {
+  pendingPrioritiesCte,
+  type OneStatementDialect,
+  type SqlDialect,
+} from '../dialects/sql-dialect.js';
 import { statusList } from '../find-query.js';
 import { RETURNING } from '../row-codec.js';
 import {
@@ -17,7 +21,7 @@ import {
  * Takes over up to `$1` processing rows whose lease ran out: back to pending with a retry, or
  * failed after the last attempt. The error message is `$2`, the worker that lost the lease, `$3`.
  */
-export function recoverExpiredLeasesSql(table: string, dialect: SqlDialect): string {
+export function recoverExpiredLeasesSql(table: string, dialect: OneStatementDialect): string {
   const lastAttempt = 'attempts > max_retries';
   return dialect.notifying(`WITH v AS MATERIALIZED (
         SELECT id AS v_id FROM ${table}${dialect.indexHint(LEASE_INDEX)}
@@ -37,7 +41,7 @@ export function recoverExpiredLeasesSql(table: string, dialect: SqlDialect): str
 }
 
 /** Expires up to `$1` pending rows whose expiry time has come; returns them. */
-export function expireDueSql(table: string, dialect: SqlDialect): string {
+export function expireDueSql(table: string, dialect: OneStatementDialect): string {
   return `WITH v AS MATERIALIZED (
         SELECT id AS v_id FROM ${table}${dialect.indexHint(EXPIRY_INDEX)}
         WHERE status = 'pending' AND expires_at <= $now
@@ -53,7 +57,7 @@ export function expireDueSql(table: string, dialect: SqlDialect): string {
 /** Deletes up to `$2` rows in `statuses` that finished before `$1`, oldest first. */
 export function purgeSql(
   table: string,
-  dialect: SqlDialect,
+  dialect: OneStatementDialect,
   statuses: readonly ScheduledCommandStatus[],
 ): string {
   const list = statusList(statuses);

@@ -3,7 +3,7 @@
  * the status list and the filter are built into the text, so these are not prepared statements.
  */
 import type { ScheduledCommandStatus } from '../../scheduled-command-entry.js';
-import type { SqlDialect } from '../dialects/sql-dialect.js';
+import type { OneStatementDialect, SqlDialect } from '../dialects/sql-dialect.js';
 import { statusList, type SqlCondition } from '../find-query.js';
 import { RETURNING } from '../row-codec.js';
 import { IDEMPOTENCY_INDEX } from '../scheduled-commands-table.js';
@@ -22,7 +22,7 @@ function keyIsFree(table: string, dialect: SqlDialect, alias: string): string {
  */
 export function requeueSql(
   table: string,
-  dialect: SqlDialect,
+  dialect: OneStatementDialect,
   candidates: string,
   statuses: readonly ScheduledCommandStatus[],
 ): string {

@@ -2,7 +2,7 @@
  * Statements of the scheduling family: insert a batch of new commands, find the live holders of
  * idempotency keys, reschedule and cancel a pending command. Pure builders: text only.
  */
-import type { SqlDialect } from '../dialects/sql-dialect.js';
+import type { OneStatementDialect } from '../dialects/sql-dialect.js';
 import { NEW_COMMAND_COLUMNS, RETURNING } from '../row-codec.js';
 import {
   IDEMPOTENCY_INDEX,
@@ -18,7 +18,7 @@ export const LIVE = `'pending', 'processing'`;
 const DUE = `COALESCE(v_scheduled_for, $now + v_delay)`;
 
 /** What the insert writes into each column of a new row (a key per column: none is forgotten). */
-const NEW_ROW_VALUES: Record<ColumnName, string> = {
+export const NEW_ROW_VALUES: Record<ColumnName, string> = {
   id: 'v_id',
   command_type: 'v_command_type',
   payload: 'v_payload',
@@ -48,7 +48,7 @@ const NEW_ROW_VALUES: Record<ColumnName, string> = {
  * Inserts the new commands of `$1` (a JSON array of {@link NEW_COMMAND_COLUMNS} objects), skipping
  * those whose idempotency key a live entry holds; returns the ids inserted.
  */
-export function insertSql(table: string, dialect: SqlDialect): string {
+export function insertSql(table: string, dialect: OneStatementDialect): string {
   return dialect.notifying(`INSERT INTO ${table} (${RETURNING})
       SELECT ${TABLE_COLUMNS.map((column) => NEW_ROW_VALUES[column.name]).join(', ')}
       FROM ${dialect.jsonRows('$1', NEW_COMMAND_COLUMNS)}
@@ -59,14 +59,14 @@ export function insertSql(table: string, dialect: SqlDialect): string {
 }
 
 /** The live holders (`id`, `idempotency_key`) of the keys in `$1` (a JSON array of `{ v_key }`). */
-export function keyHoldersSql(table: string, dialect: SqlDialect): string {
+export function keyHoldersSql(table: string, dialect: OneStatementDialect): string {
   return `SELECT id, idempotency_key FROM ${table}${dialect.indexHint(IDEMPOTENCY_INDEX)}
             WHERE status IN (${LIVE})
               AND idempotency_key IN (SELECT v_key FROM ${dialect.jsonRows('$1', [{ name: 'v_key', type: 'text' }])})`;
 }
 
 /** Moves pending `$1` to `$2` (epoch ms), or now plus `$3` when `$2` is null. */
-export function rescheduleSql(table: string, dialect: SqlDialect): string {
+export function rescheduleSql(table: string, dialect: OneStatementDialect): string {
   return dialect.notifying(`UPDATE ${table} SET scheduled_for = COALESCE($2, $now + $3)
       WHERE id = $1 AND status = 'pending'
       RETURNING ${RETURNING}`);

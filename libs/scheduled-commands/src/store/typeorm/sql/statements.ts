@@ -1,60 +1,46 @@
-import type { SqlDialect } from '../dialects/sql-dialect.js';
+import type { OneStatementDialect } from '../dialects/sql-dialect.js';
 import { claimSql } from './claim-sql.js';
 import { completeSql, deadLetterSql, extendLeasesSql, releaseSql, retrySql } from './lease-sql.js';
 import { expireDueSql, nextDueSql, recoverExpiredLeasesSql } from './maintenance-sql.js';
 import { countByStatusSql, getSql, statisticsSql } from './query-sql.js';
 import { cancelSql, insertSql, keyHoldersSql, rescheduleSql } from './schedule-sql.js';
+import { oneStatement, type StoreStatements } from './store-statement.js';
+
+export type { StoreStatements } from './store-statement.js';
 
 /**
- * The store's statements whose text is the same on every call, built once per store from its
- * table and dialect (those are the ones that may run as named prepared statements). Statements
- * with a filter or a status list built into them are built per call by the builders in this folder.
+ * Builds the {@link StoreStatements} of `table` (already quoted) for a dialect that runs each as
+ * one statement. Those marked fixed may run as named prepared statements.
  */
-export interface StoreStatements {
-  readonly insert: string;
-  readonly keyHolders: string;
-  readonly reschedule: string;
-  readonly cancel: string;
-  readonly claim: string;
-  readonly complete: string;
-  readonly release: string;
-  readonly extendLeases: string;
-  readonly retry: string;
-  readonly deadLetter: string;
-  readonly recoverExpiredLeases: string;
-  readonly expireDue: string;
-  readonly nextDue: string;
-  readonly get: string;
-  readonly countByStatus: string;
-  readonly statistics: string;
-}
-
-/** Builds the {@link StoreStatements} of `table` (already quoted) in `dialect`. */
-export function buildStatements(table: string, dialect: SqlDialect): StoreStatements {
+export function buildStatements(table: string, dialect: OneStatementDialect): StoreStatements {
+  const fixed = (sql: string) => oneStatement(sql, true);
   return {
-    insert: insertSql(table, dialect),
-    keyHolders: keyHoldersSql(table, dialect),
-    reschedule: rescheduleSql(table, dialect),
-    cancel: cancelSql(table),
-    claim: claimSql(table, dialect),
-    complete: completeSql(table, dialect),
-    release: releaseSql(table, dialect),
-    extendLeases: extendLeasesSql(table, dialect),
-    retry: retrySql(table),
-    deadLetter: deadLetterSql(table),
-    recoverExpiredLeases: recoverExpiredLeasesSql(table, dialect),
-    expireDue: expireDueSql(table, dialect),
-    nextDue: nextDueSql(table, dialect),
-    get: getSql(table),
-    countByStatus: countByStatusSql(table),
-    statistics: statisticsSql(table),
+    insert: fixed(insertSql(table, dialect)),
+    keyHolders: oneStatement(keyHoldersSql(table, dialect)),
+    reschedule: oneStatement(rescheduleSql(table, dialect)),
+    cancel: fixed(cancelSql(table)),
+    claim: fixed(claimSql(table, dialect)),
+    complete: fixed(completeSql(table, dialect)),
+    release: fixed(releaseSql(table, dialect)),
+    extendLeases: fixed(extendLeasesSql(table, dialect)),
+    retry: fixed(retrySql(table)),
+    deadLetter: fixed(deadLetterSql(table)),
+    recoverExpiredLeases: fixed(recoverExpiredLeasesSql(table, dialect)),
+    expireDue: fixed(expireDueSql(table, dialect)),
+    nextDue: fixed(nextDueSql(table, dialect)),
+    get: fixed(getSql(table)),
+    countByStatus: oneStatement(countByStatusSql(table)),
+    statistics: oneStatement(statisticsSql(table)),
   };
 }
 
-/** The statements of the worker (claims, lease writes, maintenance), as opposed to the scheduler's. */
+/**
+ * The SQL texts of the worker's statements (claims, lease writes, maintenance), as opposed to the
+ * scheduler's; those that are one statement (see `StoreStatement.sql`).
+ */
 export function workerStatements(statements: StoreStatements): string[] {
   const s = statements;
-  return [
+  const worker = [
     s.claim,
     s.complete,
     s.release,
@@ -64,4 +50,5 @@ export function workerStatements(statements: StoreStatements): string[] {
     s.recoverExpiredLeases,
     s.expireDue,
   ];
+  return worker.flatMap((statement) => (statement.sql === undefined ? [] : [statement.sql]));
 }
