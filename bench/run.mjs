@@ -6,9 +6,9 @@
  *
  * Options:
  * - `--quick`: fewer commands and runs, no four-process variant (under two minutes on 2 cores).
- * - `--only=throughput,timing,backlog,memory,large,soak`: run some scenarios only (timing = scenarios
- *   2, 3, 6; large = ten million finished rows, 7; soak = ten minutes at a steady rate, 8). `large`
- *   and `soak` are not part of `--quick`.
+ * - `--only=throughput,timing,backlog,memory,large,soak,recurring,transactions`: run some scenarios
+ *   only (timing = scenarios 2, 3, 6; large = ten million finished rows, 7; soak = ten minutes at a
+ *   steady rate, 8; recurring = 9; transactions = 10). `large` and `soak` are not part of `--quick`.
  * - `--profile`: write CPU profiles of our single worker process in the throughput scenario to
  *   `bench/results/profiles/` (open them in Chrome DevTools).
  * - `--no-build`: use the library's current `dist/` instead of building it first.
@@ -23,9 +23,11 @@ import { writeResult } from './lib/report.mjs';
 import { backlog } from './scenarios/backlog.mjs';
 import { largeTable } from './scenarios/large-table.mjs';
 import { memory } from './scenarios/memory.mjs';
+import { recurring } from './scenarios/recurring.mjs';
 import { soak } from './scenarios/soak.mjs';
 import { throughput } from './scenarios/throughput.mjs';
 import { timing } from './scenarios/timing.mjs';
+import { transactions } from './scenarios/transactions.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -34,7 +36,16 @@ const only = argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',');
-const known = ['throughput', 'timing', 'backlog', 'memory', 'large', 'soak'];
+const known = [
+  'throughput',
+  'timing',
+  'backlog',
+  'memory',
+  'large',
+  'soak',
+  'recurring',
+  'transactions',
+];
 /** Not part of `--quick`: they take minutes whatever their size. */
 const slow = ['large', 'soak'];
 for (const a of argv) {
@@ -125,6 +136,8 @@ try {
     ['memory', async () => save(await memory(ctx))],
     ['large', async () => save(await largeTable(ctx))],
     ['soak', async () => save(await soak(ctx))],
+    ['recurring', async () => save(await recurring(ctx))],
+    ['transactions', async () => save(await transactions(ctx))],
   ];
   for (const [name, run] of scenarios) {
     if (!wanted(name)) continue;
