@@ -51,8 +51,8 @@ async function costAndLatency(system, ctx) {
     }
     return {
       cost: {
-        plain: summary(cost.plain),
-        withSchedule: summary(cost.withSchedule),
+        plain: fine(cost.plain),
+        withSchedule: fine(cost.withSchedule),
         n: cost.plain.length,
       },
       latency,
