@@ -6,11 +6,12 @@
  *
  * Options:
  * - `--quick`: fewer commands and runs, no four-process variant (under two minutes on 2 cores).
- * - `--only=throughput,timing,backlog,memory,large,soak,dashboard,telemetry`: run some scenarios only
- *   (timing = scenarios 2, 3, 6; large = ten million finished rows, 7; soak = ten minutes at a steady
- *   rate, 8; dashboard = the dashboard's API on a million entries, 9). `large`, `soak` and `dashboard`
- *   are not part of `--quick`. `telemetry` (our throughput with telemetry off, with no OpenTelemetry
- *   SDK, and with the SDK tracing every command) runs only when named here.
+ * - `--only=throughput,timing,backlog,memory,large,soak,dashboard,recurring,transactions,telemetry`:
+ *   run some scenarios only (timing = scenarios 2, 3, 6; large = ten million finished rows, 7;
+ *   soak = ten minutes at a steady rate, 8; dashboard = the dashboard's API on a million entries, 9;
+ *   recurring = recurring lateness, 10; transactions = 11). `large`, `soak` and `dashboard` are not
+ *   part of `--quick`. `telemetry` (our throughput with telemetry off, with no OpenTelemetry SDK,
+ *   and with the SDK tracing every command) runs only when named here.
  * - `--profile`: write CPU profiles of our single worker process in the throughput scenario to
  *   `bench/results/profiles/` (open them in Chrome DevTools).
  * - `--no-build`: use the library's current `dist/` instead of building it first.
@@ -26,10 +27,12 @@ import { backlog } from './scenarios/backlog.mjs';
 import { dashboard } from './scenarios/dashboard.mjs';
 import { largeTable } from './scenarios/large-table.mjs';
 import { memory } from './scenarios/memory.mjs';
+import { recurring } from './scenarios/recurring.mjs';
 import { soak } from './scenarios/soak.mjs';
 import { telemetry } from './scenarios/telemetry.mjs';
 import { throughput } from './scenarios/throughput.mjs';
 import { timing } from './scenarios/timing.mjs';
+import { transactions } from './scenarios/transactions.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -47,6 +50,8 @@ const known = [
   'soak',
   'dashboard',
   'telemetry',
+  'recurring',
+  'transactions',
 ];
 /** Not part of `--quick`: they take minutes whatever their size. */
 const slow = ['large', 'soak', 'dashboard'];
@@ -141,6 +146,8 @@ try {
     ['soak', async () => save(await soak(ctx))],
     ['dashboard', async () => save(await dashboard(ctx))],
     ['telemetry', async () => save(await telemetry(ctx))],
+    ['recurring', async () => save(await recurring(ctx))],
+    ['transactions', async () => save(await transactions(ctx))],
   ];
   for (const [name, run] of scenarios) {
     if (!wanted(name)) continue;

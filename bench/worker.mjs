@@ -23,6 +23,8 @@
  *   batch processor and an exporter that drops the spans, the AsyncLocalStorage context manager, and
  *   metrics), `sdk-no-context` (the same without the context manager), anything else or unset: the
  *   default (no SDK).
+ * - `BENCH_TX_HANDLER=1`: the no-op handler returns through `context.transaction()` (its work writes
+ *   nothing; the completion is the transaction's only statement), for the transactions scenario.
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -31,9 +33,11 @@ import { Command, CommandHandler, CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   CommandScheduler,
+  getScheduledCommandContext,
   ScheduledCommand,
   ScheduledCommandsModule,
 } from 'nestjs-scheduled-commands';
+import { DataSource } from 'typeorm';
 import { inChunks, intEnv, now, Probe, send, serve, waitForGo } from './lib/child.mjs';
 
 const env = process.env;
@@ -56,10 +60,25 @@ ScheduledCommand('bench-noop')(NoopCommand);
 class NoopHandler {
   async execute(command) {
     probe.started(command);
+    if (env.BENCH_TX_HANDLER === '1')
+      return getScheduledCommandContext(command).transaction(async () => command.seq);
     return command.seq;
   }
 }
 CommandHandler(NoopCommand)(NoopHandler);
+
+/** The recurring scenario's command: one occurrence per fire time of its schedule. */
+class TickCommand extends Command {}
+ScheduledCommand('bench-tick')(TickCommand);
+
+/** Handler starts of the occurrences: `[commandId, epoch ms]`, matched to their fire times later. */
+const tickStarts = [];
+class TickHandler {
+  async execute(command) {
+    tickStarts.push([getScheduledCommandContext(command).commandId, now()]);
+  }
+}
+CommandHandler(TickCommand)(TickHandler);
 
 /** Which store operation a statement belongs to, for the round-trip counts. */
 function statementKind(query) {
@@ -128,7 +147,7 @@ Module({
       telemetry: { enabled: env.BENCH_OTEL !== 'off', statusGaugeInterval: 0 },
     }),
   ],
-  providers: [NoopHandler],
+  providers: [NoopHandler, TickHandler],
 })(BenchAppModule);
 
 if (env.BENCH_OTEL === 'sdk' || env.BENCH_OTEL === 'sdk-no-context')
@@ -166,6 +185,19 @@ const app = await NestFactory.createApplicationContext(BenchAppModule, {
   abortOnError: false,
 });
 const scheduler = app.get(CommandScheduler);
+const dataSource = app.get(DataSource);
+
+/** The transactions scenario's table of business rows. */
+const createRowsTable = () =>
+  dataSource.query(
+    'CREATE TABLE IF NOT EXISTS bench_rows (id bigint PRIMARY KEY, email varchar(100) NOT NULL)',
+  );
+
+/** The transactions scenario's business row, written with (or without) the scheduled command. */
+const insertRow = (manager, id) =>
+  manager.query(
+    `INSERT INTO bench_rows (id, email) VALUES (${Number(id)}, 'user${Number(id)}@example.com')`,
+  );
 
 const scheduleItems = (items) =>
   scheduler.scheduleMany(
@@ -220,6 +252,59 @@ serve(
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
       return sent;
+    },
+    /** Starts a recurring schedule of `TickCommand` (forgetting earlier starts). */
+    startRecurring: async ({ name, cron }) => {
+      tickStarts.length = 0;
+      await scheduler.scheduleRecurring(name, new TickCommand(), { cron });
+    },
+    /**
+     * Removes the schedule and returns, per occurrence started so far, its handler start minus its
+     * fire time (the entry's `scheduledFor`) in ms, read from the store after the fact.
+     */
+    recurringLateness: async ({ name }) => {
+      await scheduler.removeRecurring(name);
+      const late = [];
+      for (const [id, startedAt] of tickStarts) {
+        const entry = await scheduler.getStatus(id);
+        if (entry) late.push(startedAt - entry.scheduledFor.getTime());
+      }
+      return late;
+    },
+    /**
+     * `count` pairs of transactions, alternating: one inserting a row, one inserting a row and
+     * scheduling a command due now with `manager`. Returns the ms of each, `{ plain, withSchedule }`.
+     */
+    transactionCost: async ({ count, startSeq = 0 }) => {
+      await createRowsTable();
+      const plain = [];
+      const withSchedule = [];
+      for (let i = 0; i < count; i++) {
+        const seq = startSeq + 2 * i;
+        let t0 = now();
+        await dataSource.transaction((manager) => insertRow(manager, seq));
+        plain.push(now() - t0);
+        t0 = now();
+        await dataSource.transaction(async (manager) => {
+          await insertRow(manager, seq + 1);
+          await scheduler.schedule(new NoopCommand(seq + 1), { manager });
+        });
+        withSchedule.push(now() - t0);
+      }
+      return { plain, withSchedule };
+    },
+    /**
+     * One transaction inserting a row and scheduling a command due now with `manager`; the command
+     * carries the time just before the transaction began. Returns that time and when it committed.
+     */
+    scheduleInTransaction: async ({ seq }) => {
+      await createRowsTable();
+      const sentAt = now();
+      await dataSource.transaction(async (manager) => {
+        await insertRow(manager, seq);
+        await scheduler.schedule(new NoopCommand(seq, null, sentAt), { manager });
+      });
+      return { sentAt, committedAt: now() };
     },
     /** Statements sent so far, by store operation (with `BENCH_COUNT_QUERIES=1`). */
     queryCounts: async () => statementProbe.counts,

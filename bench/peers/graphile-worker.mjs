@@ -11,6 +11,7 @@
  * - `BENCH_LOCAL_QUEUE` (default off): `localQueue.size`; `BENCH_BATCH_DELAY` (default off):
  *   `completeJobBatchDelay` and `failJobBatchDelay` (batched completion).
  * - `BENCH_REPORT_STARTS=1`: report every job start.
+ * - `BENCH_CRON=1`: the runner gets a crontab firing `bench_cron` every minute (recurring scenario).
  */
 import { Logger, makeWorkerUtils, run, runMigrations } from 'graphile-worker';
 import { inChunks, intEnv, now, Probe, send, serve, waitForGo } from '../lib/child.mjs';
@@ -47,13 +48,21 @@ if (env.BENCH_WAIT_GO === '1') await waitForGo();
 
 if (role === 'setup') await runMigrations({ preset, logger });
 
+/** The recurring scenario: per cron job, its start minus its fire time (`_cron.ts`), in ms. */
+const CRON_TASK = 'bench_cron';
+const cronLateness = [];
+
 let runner;
 if (role === 'worker' || role === 'both') {
   runner = await run({
     preset,
     logger,
     noHandleSignals: true,
+    ...(env.BENCH_CRON === '1' ? { crontab: `* * * * * ${CRON_TASK}` } : {}),
     taskList: {
+      [CRON_TASK]: async (payload) => {
+        cronLateness.push(now() - Date.parse(payload._cron.ts));
+      },
       [TASK]: async (payload) => {
         probe.started(payload);
       },
@@ -94,6 +103,7 @@ serve(
       await (runner ?? utils).addJob(TASK, { seq, sentAt });
       return sentAt;
     },
+    cronLateness: async () => cronLateness,
     stop: async () => {
       await runner?.stop();
       await utils?.release();

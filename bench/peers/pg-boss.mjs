@@ -9,6 +9,8 @@
  *   per poll, every `BENCH_POLL` ms (default 500, pg-boss's minimum). Each batch is handed to a
  *   handler that runs the no-op job body for every job, then pg-boss completes the batch.
  * - `BENCH_REPORT_STARTS=1`: report every job start.
+ * - `BENCH_CRON=1`: run pg-boss's cron (`schedule: true`, its default intervals: schedules checked
+ *   every 30 s, the internal send queue polled every 5 s) for the recurring scenario.
  */
 import PgBoss from 'pg-boss';
 import { inChunks, intEnv, now, Probe, send, serve, waitForGo } from '../lib/child.mjs';
@@ -27,7 +29,7 @@ const boss = new PgBoss({
   // Schema changes only in the setup process; no maintenance or cron during the measurements.
   migrate: role === 'setup',
   supervise: false,
-  schedule: false,
+  schedule: env.BENCH_CRON === '1',
 });
 boss.on('error', (error) => process.stderr.write(`pg-boss error: ${error.message}\n`));
 await boss.start();
@@ -46,6 +48,10 @@ if (role === 'worker' || role === 'both') {
     });
   }
 }
+
+/** The recurring scenario: handler starts of the cron queue's jobs (epoch ms). */
+const CRON_QUEUE = 'bench-cron';
+const cronStarts = [];
 
 const toJob = ({ seq, dueAt }) => ({
   name: QUEUE,
@@ -78,6 +84,19 @@ serve(
       await boss.send(QUEUE, { seq, sentAt });
       return sentAt;
     },
+    /** A schedule firing every minute on its own queue, worked every 0.5 s (the minimum). */
+    startCron: async () => {
+      await boss.createQueue(CRON_QUEUE);
+      await boss.work(CRON_QUEUE, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
+        for (let i = 0; i < jobs.length; i++) cronStarts.push(now());
+      });
+      await boss.schedule(CRON_QUEUE, '* * * * *', {});
+    },
+    /**
+     * Per job started: its start minus the minute it fired for (pg-boss keeps no fire time: the
+     * start of the minute the job started in, exact while a job starts less than 60 s late).
+     */
+    cronLateness: async () => cronStarts.map((t) => t - Math.floor(t / 60_000) * 60_000),
     stop: async () => {
       await boss.stop({ graceful: true, wait: true, timeout: 5_000 });
     },
