@@ -1,13 +1,55 @@
 import { ScheduledCommandsError } from '../../errors/index.js';
-import type { NewScheduledCommand, ScheduleResult } from '../scheduled-command-entry.js';
-import { newRow } from './row-codec.js';
+import type {
+  NewScheduledCommand,
+  ScheduledCommandEntry,
+  ScheduleResult,
+} from '../scheduled-command-entry.js';
+import type { SqlDialect } from './dialects/sql-dialect.js';
+import { newRow, toEntry } from './row-codec.js';
 import type { StoreStatement } from './sql/store-statement.js';
-import type { StatementRunner } from './statement-executor.js';
+import type { StatementExecutor, StatementRunner } from './statement-executor.js';
 
 /** Rows per statement in batch writes (every batch travels as one JSON parameter). */
 export const BATCH_SIZE = 1000;
 /** Rounds of "insert, then look up the key holders" before `schedule` gives up. */
 const MAX_SCHEDULE_ROUNDS = 10;
+/** Attempts of a requeue that lost a race for an idempotency key against a concurrent insert. */
+const MAX_REQUEUE_ATTEMPTS = 3;
+
+/**
+ * {@link updateLeaseBatches} for `items`; a batch larger than one statement carries runs in one
+ * transaction: all of it is written, or none of it.
+ */
+export function updateLeasesAtomically<T>(
+  executor: StatementExecutor,
+  statement: StoreStatement,
+  items: readonly T[],
+  row: (item: T) => Record<string, unknown>,
+  extraParams: readonly unknown[],
+): Promise<string[]> {
+  const updateAll = (runner: StatementRunner) =>
+    updateLeaseBatches(runner, statement, items, row, extraParams);
+  return items.length > BATCH_SIZE ? executor.transaction(updateAll) : updateAll(executor);
+}
+
+/**
+ * Runs the requeue `statement`. A concurrent insert may take a key between the check and the write;
+ * the unique index then rejects the statement and it runs again, now seeing the new holder.
+ */
+export async function requeueRetryingKeyRaces(
+  executor: StatementExecutor,
+  dialect: SqlDialect,
+  statement: StoreStatement,
+  params: readonly unknown[],
+): Promise<ScheduledCommandEntry[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await statement.run(executor, params)).rows.map((row) => toEntry(row));
+    } catch (error) {
+      if (!dialect.isUniqueViolation(error) || attempt >= MAX_REQUEUE_ATTEMPTS) throw error;
+    }
+  }
+}
 
 /**
  * Runs the lease update `statement` (its `$1` the batch, `extraParams` after it) for `items`, at most

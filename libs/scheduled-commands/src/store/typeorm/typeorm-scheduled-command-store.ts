@@ -31,7 +31,7 @@ import { DEFAULT_PURGE_LIMIT } from '../status-counts.js';
 import { OneStatementSqlDialect } from './dialects/one-statement-dialect.js';
 import type { SqlDialect } from './dialects/sql-dialect.js';
 import { filterCondition } from './find-query.js';
-import { BATCH_SIZE, insertCommands, updateLeaseBatches } from './batch-writes.js';
+import { insertCommands, requeueRetryingKeyRaces, updateLeasesAtomically } from './batch-writes.js';
 import { leaseRow, toEntry, statisticsOf, wholeMs, type ClaimedBy, type Row } from './row-codec.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
 import { selectDialect } from './select-dialect.js';
@@ -55,9 +55,6 @@ import { joinTypeOrmTransaction } from './transaction/join-transaction.js';
 
 export type { TypeOrmScheduledCommandStoreOptions } from './typeorm-store-options.js';
 
-/** Attempts of a requeue that lost a race for an idempotency key against a concurrent insert. */
-const MAX_REQUEUE_ATTEMPTS = 3;
-
 /** The statuses of `wanted` an entry can be requeued or purged from (never pending or processing). */
 const finishedOnly = (wanted: readonly ScheduledCommandStatus[]): ScheduledCommandStatus[] =>
   FINISHED_STATUSES.filter((status) => wanted.includes(status));
@@ -66,44 +63,26 @@ const finishedOnly = (wanted: readonly ScheduledCommandStatus[]): ScheduledComma
 const NO_WATCH: StoreWatch = { close: async () => {} };
 
 /**
- * The {@link ScheduledCommandStore} on a TypeORM `DataSource`: SQLite (better-sqlite3),
- * PostgreSQL, or MySQL 8.0.1+/MariaDB 10.6+ (`mysql` or `mariadb` DataSources), in the table of {@link ScheduledCommandEntity} (create it with `synchronize` or with
- * the shipped migrations, see `scheduledCommandsMigrations()`).
+ * The {@link ScheduledCommandStore} on a TypeORM `DataSource`: SQLite (better-sqlite3), PostgreSQL,
+ * or MySQL 8.0.1+/MariaDB 10.6+ (`mysql` or `mariadb`), in the table of
+ * {@link ScheduledCommandEntity} (create it with `synchronize` or the shipped migrations, see
+ * `scheduledCommandsMigrations()`; on MySQL/MariaDB only the migration, which the store checks).
  *
- * Every operation is one SQL statement (on MySQL/MariaDB one short transaction, see below) that
- * checks the row's status (and lease) in its `WHERE` clause, so races have exactly one winner, and batches (`scheduleMany`, `complete`, `release`,
- * `extendLeases`) travel as one JSON parameter per statement of up to 1,000 rows. A batch that needs
- * more than one statement runs them in one transaction: all of it is written, or none of it (a
- * `scheduleMany` of several commands always does, since it may need a second statement for
- * idempotency keys that changed hands). Claims read only the due part of each priority's range of a
- * partial index, so their cost does not grow with the number of future commands.
+ * Every operation is one SQL statement (on MySQL/MariaDB one short READ COMMITTED transaction that
+ * locks its rows, updates them by primary key and reads them back, run again when InnoDB picks it as
+ * a deadlock victim, see {@link deadlocks}) that checks the row's status and lease in its `WHERE`
+ * clause, so races have exactly one winner. Batches travel as one JSON parameter per statement of
+ * up to 1,000 rows; a batch that needs more than one statement runs in one transaction, all or
+ * nothing. Claims lock rows with `FOR UPDATE SKIP LOCKED` where the database has it and read only
+ * the due part of each priority's range of a partial index.
  *
- * - **PostgreSQL**: the database clock decides what is due and stamps every time it writes (app
- *   clocks may drift; the injected `Clock` is not used). Claims lock rows with
- *   `FOR UPDATE SKIP LOCKED`, so many instances claim concurrently without waiting on each other.
- *   Scheduling, rescheduling, requeueing and releasing send `NOTIFY scheduled_commands`, and
- *   `watch()` listens on a dedicated connection. The statements run on every poll are named
- *   prepared statements, planned once per connection (see
- *   {@link TypeOrmScheduledCommandStoreOptions.preparedStatements}).
- * - **MySQL/MariaDB** (InnoDB; create the table with the shipped migration, which the store checks
- *   at start-up with the server's version and binary log format): the database clock, as on
- *   PostgreSQL. Each write is a READ COMMITTED transaction that locks its rows (claims with
- *   `FOR UPDATE SKIP LOCKED`), updates them by primary key and reads them back; a transaction that
- *   InnoDB picks as a deadlock victim runs again (see {@link deadlocks}). No `watch()`: other
- *   instances see new commands at their next poll.
- * - **SQLite**: the injected `Clock` is the store's clock. A write statement holds the database's
- *   write lock from start to end, so several processes may share the file; before the first
- *   statement the store sets a busy timeout when there is none and switches a file database to WAL
- *   (see {@link TypeOrmScheduledCommandStoreOptions.configureSqlite}). TypeORM gives a SQLite
- *   DataSource one connection, so while a batch transaction is open the stores on that DataSource
- *   hold their other statements back until it ends.
- *
- * `watch(onScheduled)` calls `onScheduled` whenever any instance schedules, reschedules, requeues or
- * releases a command. On PostgreSQL it uses `LISTEN scheduled_commands` on a dedicated connection
- * built from the DataSource's connection options; a dropped connection is re-opened with
- * exponential backoff (100 ms doubling up to 10 s), after which `onScheduled` is called once for the
- * notifications that may have been missed. `close()` on the returned handle ends the connection. On
- * SQLite and MySQL/MariaDB, which cannot notify other processes, it returns a handle that never calls back.
+ * The database clock decides what is due on PostgreSQL and MySQL/MariaDB; on SQLite the injected
+ * `Clock` is the store's clock (a write holds the file's write lock, so several processes may share
+ * it; the store sets a busy timeout and WAL, see
+ * {@link TypeOrmScheduledCommandStoreOptions.configureSqlite}; TypeORM gives a SQLite DataSource one
+ * connection, so worker statements wait while a transaction is open on it). PostgreSQL runs the
+ * statements of every poll as named prepared statements and notifies other instances (see
+ * {@link watch}).
  *
  * The class coordinates: the SQL is built by the pure builders in `sql/` for the dialect in
  * `dialects/`, rows are read by `row-codec.ts`, and statements run through `statement-executor.ts`.
@@ -117,15 +96,13 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   private table = '';
   /** The fixed statements, built on first use (see {@link prepare}). */
   private sql!: StoreStatements;
-  /** Recurring schedules: their statements (built with the others) and operations. */
   /** The recurring schedules' statements; none on MySQL/MariaDB, which has no recurring schema yet. */
   private recurringSql: RecurringStatements | undefined;
   private readonly recurring: TypeOrmRecurring;
 
   /**
-   * @param dataSource an initialised (or soon initialised) TypeORM DataSource of type
-   *   `better-sqlite3` or `postgres`
-   * @param clock the store's clock on SQLite; on PostgreSQL the database clock is used instead
+   * @param dataSource an initialised (or soon initialised) TypeORM DataSource of a supported type
+   * @param clock the store's clock on SQLite; the other databases use their own clock
    * @param options see {@link TypeOrmScheduledCommandStoreOptions}
    */
   constructor(
@@ -149,6 +126,13 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     return { retried: counter?.retried ?? 0, gaveUp: counter?.gaveUp ?? 0 };
   }
 
+  /**
+   * PostgreSQL: `LISTEN scheduled_commands` on a dedicated connection built from the DataSource's
+   * options; `onScheduled` runs whenever any instance schedules, reschedules, requeues or releases a
+   * command. A dropped connection is re-opened with exponential backoff (100 ms doubling up to 10 s),
+   * then `onScheduled` runs once for what may have been missed. SQLite and MySQL/MariaDB cannot
+   * notify other processes: the handle never calls back.
+   */
   override async watch(onScheduled: () => void): Promise<StoreWatch> {
     return this.dialect.watch ? this.dialect.watch(onScheduled) : NO_WATCH;
   }
@@ -282,7 +266,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     if (statuses.length === 0) return null;
     await this.prepare();
     const candidates = requeueOneCandidates(this.table, statuses);
-    const [entry] = await this.requeueWhere(candidates, statuses, [id]);
+    const [entry] = await this.requeue_(candidates, statuses, [id]);
     return entry ?? null;
   }
 
@@ -297,7 +281,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     if (!(max > 0) || statuses.length === 0) return [];
     await this.prepare();
     const candidates = requeueManyCandidates(this.table, this.dialect, statuses, condition);
-    const entries = await this.requeueWhere(candidates, statuses, [max, ...condition.params]);
+    const entries = await this.requeue_(candidates, statuses, [max, ...condition.params]);
     return entries.sort(byIdAsc);
   }
 
@@ -428,31 +412,17 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     return rows.length ? toEntry(rows[0]) : null;
   }
 
-  /**
-   * Requeues the rows whose ids `candidates` selects (its parameters start at `$1`). A concurrent
-   * insert may take a key between the check and the write; the unique index then rejects the
-   * statement and it runs again, now seeing the new holder.
-   */
-  private async requeueWhere(
+  /** Requeues the rows `candidates` selects (see {@link requeueRetryingKeyRaces}). */
+  private requeue_(
     candidates: string,
     statuses: readonly ScheduledCommandStatus[],
     params: readonly unknown[],
   ): Promise<ScheduledCommandEntry[]> {
     const statement = this.dialect.requeue(this.table, candidates, statuses);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await this.rows(statement, params)).map((row) => toEntry(row));
-      } catch (error) {
-        if (!this.dialect.isUniqueViolation(error) || attempt >= MAX_REQUEUE_ATTEMPTS) throw error;
-      }
-    }
+    return requeueRetryingKeyRaces(this.executor, this.dialect, statement, params);
   }
 
-  /**
-   * A batch update of rows held under the leases of `items` (`row` gives each one's JSON object for
-   * the statement `statement` returns, whose `$1` is the batch); returns the ids updated. A batch larger
-   * than one statement carries runs in one transaction: all of it is written, or none of it.
-   */
+  /** A batch lease update (see {@link updateLeasesAtomically}); returns the ids updated. */
   private async updateLeases<T>(
     items: readonly T[],
     row: (item: T) => Record<string, unknown>,
@@ -461,10 +431,6 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   ): Promise<string[]> {
     if (items.length === 0) return [];
     await this.prepare();
-    const updateAll = (runner: StatementRunner) =>
-      updateLeaseBatches(runner, statement(), items, row, extraParams);
-    return items.length > BATCH_SIZE
-      ? this.executor.transaction(updateAll)
-      : updateAll(this.executor);
+    return updateLeasesAtomically(this.executor, statement(), items, row, extraParams);
   }
 }
