@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRecurringScheduleError, InvalidScheduleOptionsError } from '../errors/index.js';
+import { InvalidRecurringScheduleError } from '../errors/index.js';
 import { assertRecurringName, normalizeRecurringOptions } from './recurring-options.js';
-
-const field = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidScheduleOptionsError);
-    return (error as InvalidScheduleOptionsError).field;
-  }
-  return undefined;
-};
+import { invalidField as field } from '../errors/invalid-field.spec-support.js';
 
 describe('normalizeRecurringOptions', () => {
   it('applies the defaults', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidCommandIdError, InvalidScheduleOptionsError } from '../errors/index.js';
+import { InvalidCommandIdError } from '../errors/index.js';
 import {
   assertCommandId,
   normalizeFilter,
@@ -7,16 +7,7 @@ import {
   normalizeScheduleTime,
   normalizeStatuses,
 } from './schedule-options.js';
-
-const field = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidScheduleOptionsError);
-    return (error as InvalidScheduleOptionsError).field;
-  }
-  return undefined;
-};
+import { invalidField as field } from '../errors/invalid-field.spec-support.js';
 
 describe('normalizeScheduleOptions', () => {
   it('applies defaults', () => {
