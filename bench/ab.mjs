@@ -6,10 +6,11 @@
  * server, each run on a fresh database. Pairs alternate which checkout goes first, so that drift
  * in the machine's load hits both alike. Prints one JSON line per run, then the medians.
  *
- *   node bench/ab.mjs [--pairs=3] [--count=20000] [--processes=1,4] <checkout A> <checkout B>
+ *   node bench/ab.mjs [--pairs=3] [--count=20000] [--processes=1,4] [--system=ours-pg|ours-sqlite] <A> <B>
  *
  * Besides jobs/s it reports CPU time per job of the worker processes and of their PostgreSQL
- * backends (first and warm round) and the claims and completion statements the workers sent.
+ * backends (first and warm round) and the claims and completion statements the workers sent. With
+ * `--system=ours-sqlite` the runs use a fresh SQLite file each (no server, no CPU figures).
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,9 +23,10 @@ const trees = args.filter((a) => !a.startsWith('--')).map((t) => path.resolve(t)
 const pairs = Number(option('pairs', '3'));
 const count = Number(option('count', '20000'));
 const processCounts = option('processes', '1,4').split(',').map(Number);
+const systemId = option('system', 'ours-pg');
 if (trees.length !== 2 || !(pairs > 0) || !(count > 0) || processCounts.some((n) => !(n > 0))) {
   console.error(
-    'usage: node bench/ab.mjs [--pairs=3] [--count=20000] [--processes=1,4] <checkout A> <checkout B>',
+    'usage: node bench/ab.mjs [--pairs=3] [--count=20000] [--processes=1,4] [--system=ours-pg|ours-sqlite] <checkout A> <checkout B>',
   );
   process.exit(2);
 }
@@ -37,14 +39,14 @@ const code = { [trees[0]]: await load(trees[0]), [trees[1]]: await load(trees[1]
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 const sum = (counts, kind) => counts?.reduce((s, c) => s + (c[kind] ?? 0), 0) ?? null;
 
-const server = await startPostgres();
+const server = systemId === 'ours-pg' ? await startPostgres() : { url: undefined, stop: async () => {} };
 const results = [];
 try {
   for (let pair = 0; pair < pairs; pair++) {
     for (const processes of processCounts) {
       for (const tree of pair % 2 ? [...trees].reverse() : trees) {
         const { measure, systems } = code[tree];
-        const system = systems.SYSTEMS['ours-pg'];
+        const system = systems.SYSTEMS[systemId];
         const store = await systems.freshStore(system, server.url, `ab${processes}`);
         try {
           const r = await measure.runThroughput(system, store, {

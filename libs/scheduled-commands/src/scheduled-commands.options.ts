@@ -56,7 +56,13 @@ export interface ScheduledCommandsModuleOptions {
   pollingInterval?: number;
   /** Most commands claimed in one store round-trip. @default 50 */
   batchSize?: number;
-  /** Most commands running at once in this instance. @default 20 */
+  /**
+   * Most commands running at once in this instance. A claim never takes more commands than there are
+   * free slots, so this also bounds the claim size. Handlers that wait on a database share its pool
+   * (TypeORM's `pg` pool holds 10 connections by default): lower it for handlers that hold a
+   * connection for long, or that call a rate-limited service.
+   * @default 50
+   */
   concurrency?: number;
   /** Default retries after the first attempt (per command: `ScheduleOptions.maxRetries`). @default 3 */
   maxRetries?: number;
@@ -155,7 +161,7 @@ export const SCHEDULED_COMMANDS_DEFAULTS = Object.freeze({
   enabled: true,
   pollingInterval: 5 * SECOND,
   batchSize: 50,
-  concurrency: 20,
+  concurrency: 50,
   maxRetries: 3,
   retryDelayBase: 10 * SECOND,
   exponentialBackoff: true,
