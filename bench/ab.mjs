@@ -39,7 +39,8 @@ const code = { [trees[0]]: await load(trees[0]), [trees[1]]: await load(trees[1]
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 const sum = (counts, kind) => counts?.reduce((s, c) => s + (c[kind] ?? 0), 0) ?? null;
 
-const server = systemId === 'ours-pg' ? await startPostgres() : { url: undefined, stop: async () => {} };
+const server =
+  systemId === 'ours-pg' ? await startPostgres() : { url: undefined, stop: async () => {} };
 const results = [];
 try {
   for (let pair = 0; pair < pairs; pair++) {
