@@ -23,11 +23,15 @@ import { ThroughputRecorder, type Throughput } from './throughput-recorder.js';
 /** What the overview page shows. */
 export interface OverviewView {
   readonly now: string;
+  /** Entries per status: exact, but for those in {@link approximate}. */
   readonly counts: StatusCounts;
+  /** Statuses whose count is the database's estimate (big tables on PostgreSQL). */
+  readonly approximate: readonly ScheduledCommandStatus[];
   readonly total: number;
-  /** Pending entries already due. */
-  readonly dueNow: number;
-  readonly waitingForRetry: number;
+  /** Pending entries already due; null when too many are pending to count them. */
+  readonly dueNow: number | null;
+  /** Pending entries waiting for a retry; null when too many are pending to count them. */
+  readonly waitingForRetry: number | null;
   /** How late the oldest due pending entry is, in milliseconds (0 when nothing is due). */
   readonly latenessMs: number;
   /** The oldest due pending entry, or null. */
@@ -56,7 +60,7 @@ const REQUEUEABLE = ['failed', 'expired', 'cancelled'] as const;
 
 /**
  * The dashboard's reads and actions. Every read is one call of the public `CommandScheduler` API
- * (statistics, one-page `find` with a keyset cursor, `getStatus`), and every action goes through it
+ * (estimated statistics, one-page `find` with a keyset cursor, `getStatus`), and every action goes through it
  * too, so the events and the races behave exactly as they do in code.
  */
 @Injectable()
@@ -70,7 +74,8 @@ export class DashboardService {
   /** Counts, lateness, the oldest overdue entry and the throughput charts. */
   async overview(): Promise<OverviewView> {
     const now = this.clock.now();
-    const stats = await this.scheduler.getStatistics();
+    // Counts that stay cheap on a big table: exact up to a bound, estimated beyond it.
+    const stats = await this.scheduler.estimateStatistics();
     const oldest = stats.oldestPendingScheduledFor;
     const overdue = oldest !== null && oldest.getTime() <= now.getTime();
     let oldestOverdue: EntrySummaryView | null = null;
@@ -85,6 +90,7 @@ export class DashboardService {
     return {
       now: now.toISOString(),
       counts: stats.counts,
+      approximate: stats.approximate,
       total: stats.total,
       dueNow: stats.dueNow,
       waitingForRetry: stats.waitingForRetry,

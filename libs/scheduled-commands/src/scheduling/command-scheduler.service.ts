@@ -20,6 +20,7 @@ import {
   type NewScheduledCommand,
   type ScheduledCommandEntry,
   type ScheduledCommandFilter,
+  type EstimatedStatistics,
   type ScheduledCommandStatistics,
   type ScheduleTime,
 } from '../store/scheduled-command-entry.js';
@@ -272,6 +273,16 @@ export class CommandScheduler {
   /** Counts per status, total, oldest pending due time, entries waiting for a retry and the due backlog. */
   async getStatistics(): Promise<ScheduledCommandStatistics> {
     return this.store.getStatistics();
+  }
+
+  /**
+   * Counts for a live view of a big table: exact up to `exactUpTo` entries per status, estimated
+   * beyond (PostgreSQL; listed in `approximate`), without walking the table. See
+   * `ScheduledCommandStore.estimateStatistics`.
+   * @throws InvalidScheduleOptionsError when `exactUpTo` is not an integer >= 0
+   */
+  async estimateStatistics(exactUpTo?: number): Promise<EstimatedStatistics> {
+    return this.store.estimateStatistics(exactUpTo);
   }
 
   /**

@@ -221,6 +221,28 @@ export interface ScheduledCommandStatistics {
   readonly dueNow: number;
 }
 
+/**
+ * Figures for a live view of a big table (`estimateStatistics()`): counts that are exact up to a
+ * bound and the database's estimate beyond it, so that reading them never walks the whole table.
+ */
+export interface EstimatedStatistics {
+  /** Entries per status: exact, except for the statuses listed in {@link approximate}. */
+  readonly counts: StatusCounts;
+  /** The sum of {@link counts}: an estimate when any of them is. */
+  readonly total: number;
+  /** Statuses whose count is an estimate (more entries than the bound), not a count. */
+  readonly approximate: readonly ScheduledCommandStatus[];
+  /** The earliest `scheduledFor` among pending entries, or `null` (exact). */
+  readonly oldestPendingScheduledFor: Date | null;
+  /** Pending entries waiting for a retry, or `null` when the store did not count them (too many pending). */
+  readonly waitingForRetry: number | null;
+  /** Pending entries already due, or `null` when the store did not count them (too many pending). */
+  readonly dueNow: number | null;
+}
+
+/** Entries `estimateStatistics()` counts exactly, per status, by default. */
+export const DEFAULT_EXACT_COUNT_LIMIT = 50_000;
+
 /** Outcome of `recoverExpiredLeases()`. */
 export interface LeaseRecovery {
   /** Entries whose lease ran out and that went back to `pending` (counted as a failed attempt). */

@@ -1,7 +1,9 @@
 import { invalidFilter } from './find-options.js';
+import { exactCountLimit } from './status-counts.js';
 import {
   SCHEDULED_COMMAND_STATUSES,
   ScheduledCommandStatus,
+  type EstimatedStatistics,
   type ClaimRequest,
   type Completion,
   type FindOptions,
@@ -170,6 +172,21 @@ export abstract class ScheduledCommandStore {
 
   /** Counts, total, oldest pending due time, entries waiting for a retry and entries due now. */
   abstract getStatistics(): Promise<ScheduledCommandStatistics>;
+
+  /**
+   * Counts per status for a live view of a big table: exact up to `exactUpTo` entries per status,
+   * the database's estimate beyond (listed in `approximate`), with the oldest pending due time and,
+   * while at most `exactUpTo` entries are pending, the due backlog and the retries waiting. A store
+   * whose counts are cheap answers {@link getStatistics}, every figure exact: the default here, and
+   * what the in-memory store, SQLite and MySQL/MariaDB do (PostgreSQL estimates).
+   *
+   * @param exactUpTo the bound of exact counts; @default DEFAULT_EXACT_COUNT_LIMIT (50,000)
+   * @throws InvalidScheduleOptionsError when `exactUpTo` is not an integer >= 0
+   */
+  async estimateStatistics(exactUpTo?: number): Promise<EstimatedStatistics> {
+    exactCountLimit(exactUpTo);
+    return { ...(await this.getStatistics()), approximate: [] };
+  }
 
   /** Deletes finished entries (see {@link PurgeRequest}); returns how many were deleted. */
   abstract purge(request: PurgeRequest): Promise<number>;

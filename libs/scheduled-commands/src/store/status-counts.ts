@@ -1,5 +1,7 @@
+import { invalidFilter } from './find-options.js';
 import {
   SCHEDULED_COMMAND_STATUSES,
+  DEFAULT_EXACT_COUNT_LIMIT,
   type ScheduledCommandStatistics,
   type StatusCounts,
 } from './scheduled-command-entry.js';
@@ -42,4 +44,16 @@ export function toStatistics(
     waitingForRetry: pending.waitingForRetry,
     dueNow: pending.dueNow,
   };
+}
+
+/**
+ * The bound of exact counts of `estimateStatistics()`, checked.
+ * @throws InvalidScheduleOptionsError when it is not an integer >= 0
+ */
+export function exactCountLimit(exactUpTo: number | undefined): number {
+  const limit = exactUpTo ?? DEFAULT_EXACT_COUNT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw invalidFilter('exactUpTo', exactUpTo, 'an integer >= 0');
+  }
+  return limit;
 }

@@ -168,21 +168,33 @@ function chart(title, series, label) {
   );
 }
 
+/** A count as shown: grouped digits, "≈ " before an estimate, "not counted" for null. */
+function figure(n, estimated) {
+  if (n === null || n === undefined) return 'not counted';
+  const text = Number(n).toLocaleString('en-US');
+  return estimated ? `≈ ${text}` : text;
+}
+
 function overviewBody(o) {
+  const approx = new Set(o.approximate ?? []);
   const cards = h(
     'div',
     { class: 'cards' },
     h(
       'a',
       { class: 'card', href: '#/entries' },
-      h('div', { class: 'n', text: o.total }),
+      h('div', { class: 'n', text: figure(o.total, approx.size > 0) }),
       h('div', { class: 'l', text: 'total' }),
     ),
     STATUSES.map((st) =>
       h(
         'a',
         { class: 'card', href: `#/entries?status=${st}`, 'data-status': st },
-        h('div', { class: `n s-${st}`, text: o.counts[st] }),
+        h('div', {
+          class: `n s-${st}`,
+          text: figure(o.counts[st], approx.has(st)),
+          ...(approx.has(st) ? { title: 'an estimate: too many to count on every refresh' } : {}),
+        }),
         h('div', { class: 'l', text: st }),
       ),
     ),
@@ -197,9 +209,9 @@ function overviewBody(o) {
       'dl',
       { class: 'facts' },
       h('dt', { text: 'Due now' }),
-      h('dd', { id: 'due-now', text: o.dueNow }),
+      h('dd', { id: 'due-now', text: figure(o.dueNow) }),
       h('dt', { text: 'Waiting for a retry' }),
-      h('dd', { text: o.waitingForRetry }),
+      h('dd', { text: figure(o.waitingForRetry) }),
       h('dt', { text: 'Current lateness' }),
       h('dd', { id: 'lateness', text: o.latenessMs ? duration(o.latenessMs) : 'none' }),
       h('dt', { text: 'Oldest overdue' }),

@@ -1,9 +1,10 @@
 import { invalidFilter, parseFilter } from '../find-options.js';
 import {
   SCHEDULED_COMMAND_STATUSES,
+  ScheduledCommandStatus,
   type ScheduledCommandFilter,
-  type ScheduledCommandStatus,
-} from '../scheduled-command-entry.js';
+  } from '../scheduled-command-entry.js';
+import { TABLE_INDEXES } from './scheduled-commands-table.js';
 
 /** A `WHERE` condition with its parameters, numbered from a given `$n`. */
 export interface SqlCondition {
@@ -59,4 +60,35 @@ export function filterCondition(
     parts.push(`${col('scheduled_for')} >= ${param(f.scheduledAfter)}`);
   }
   return { sql: parts.length ? parts.join(' AND ') : '1 = 1', params };
+}
+
+/**
+ * The `find()` filter as conditions whose rows, together, are the filter's (parameters from `$1`,
+ * shared by all). One condition, unless `partialTypeIndex` is set and the filter has a command
+ * type: the command-type index holds every row but processing ones (`status <> 'processing'`),
+ * so the rows of its statuses are one condition (naming the index's predicate as it is written, which
+ * SQLite needs to use a partial index) and processing rows, found through the lease index, another.
+ *
+ * @throws InvalidScheduleOptionsError when a field of the filter is invalid (see `parseFilter`).
+ */
+export function findConditions(
+  filter: ScheduledCommandFilter,
+  partialTypeIndex: boolean,
+): { parts: string[]; params: unknown[] } {
+  const whole = filterCondition(filter, 1);
+  const f = parseFilter(filter);
+  if (!partialTypeIndex || f.commandType === null || f.statuses?.length === 0) {
+    return { parts: [whole.sql], params: whole.params };
+  }
+  const { sql, params } = filterCondition({ ...filter, status: undefined }, 1);
+  const parts: string[] = [];
+  const indexed = (f.statuses ?? SCHEDULED_COMMAND_STATUSES).filter((s) => s !== 'processing');
+  if (indexed.length) {
+    const only = f.statuses === null ? '' : ` AND status IN (${statusList(indexed)})`;
+    parts.push(`${sql}${only} AND ${TABLE_INDEXES.commandType.where}`);
+  }
+  if (f.statuses === null || f.statuses.includes(ScheduledCommandStatus.Processing)) {
+    parts.push(`${sql} AND status = 'processing'`);
+  }
+  return { parts, params };
 }

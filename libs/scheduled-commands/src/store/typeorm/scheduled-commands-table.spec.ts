@@ -4,18 +4,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recurringStatements } from './migrations/recurring-schema.js';
 import {
   addColumnStatements,
+  createIndexStatement,
   createSchemaStatements,
 } from './migrations/scheduled-commands-schema.js';
 import { CLAIM_RETURNING, RETURNING } from './row-codec.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
 import {
   CLAIM_INDEX,
+  COMMAND_TYPE_INDEX,
   EXPIRY_INDEX,
   FINISHED_INDEX,
   IDEMPOTENCY_INDEX,
   INDEX_LIST,
   LEASE_INDEX,
   PRIMARY_KEY_NAME,
+  RETIRED_INDEXES,
   TABLE_COLUMNS,
 } from './scheduled-commands-table.js';
 import { insertSql } from './sql/schedule-sql.js';
@@ -83,26 +86,35 @@ describe('the table definition', () => {
     );
   });
 
-  it('gives the migrations their columns and indexes (the first one, trace context, recurring)', () => {
+  it('gives the migrations their columns and indexes (the first one, trace context, recurring, command type)', () => {
     for (const dialect of ['sqlite', 'postgres'] as const) {
       const [table, ...indexes] = createSchemaStatements(dialect, '"t"');
       const traceContext = addColumnStatements(dialect, '"t"', 'trace-context').up;
       const [recurringTable, ...recurring] = recurringStatements(dialect, '"t"', '"r"').up;
+      const commandType = addColumnStatements(dialect, '"t"', 'command-type');
       expect(recurringTable).toMatch(/^CREATE TABLE "r" /);
       expect(recurring).toEqual(addColumnStatements(dialect, '"t"', 'recurring').up);
-      const added = [...traceContext, ...recurring];
+      const added = [...traceContext, ...recurring, ...commandType.up];
       const columns = [
         ...[table, ...added]
           .join(' ')
           .matchAll(/"(\w+)" (?:character varying|varchar|text|integer|bigint)/g),
       ];
       expect(columns.map((match) => match[1])).toEqual(names);
-      expect(
-        [...indexes, ...added]
-          .map((sql) => /INDEX "(\w+)"/.exec(sql)?.[1])
-          .filter((name) => name !== undefined),
-      ).toEqual(INDEX_LIST.map((index) => index.name));
-      expect(indexes).toHaveLength(INDEX_LIST.filter((index) => !index.addedBy).length);
+      const named = (pattern: RegExp) => (sql: string) => pattern.exec(sql)?.[1] ?? [];
+      const created = [...indexes, ...added].flatMap(named(/^CREATE (?:UNIQUE )?INDEX "(\w+)"/));
+      const dropped = added.flatMap(named(/^DROP INDEX "(\w+)"/));
+      // The first migration makes the dead-letter command-type index; the last one replaces it.
+      expect(dropped).toEqual(RETIRED_INDEXES.map((index) => index.name));
+      expect(created.filter((name) => !dropped.includes(name)).sort()).toEqual(
+        INDEX_LIST.map((index) => index.name).sort(),
+      );
+      expect(indexes).toHaveLength(INDEX_LIST.filter((index) => !index.addedBy).length + 1);
+      // Its down() drops the new index and makes the old one again.
+      expect(commandType.down).toEqual([
+        `DROP INDEX "${COMMAND_TYPE_INDEX}"`,
+        createIndexStatement('"t"', RETIRED_INDEXES[0]),
+      ]);
     }
   });
 

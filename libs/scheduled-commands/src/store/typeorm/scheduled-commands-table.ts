@@ -12,7 +12,7 @@ export type ColumnKind = 'varchar' | 'text' | 'integer' | 'bigint';
  * The later migrations of the SQLite and PostgreSQL schema, in the order they run: each adds the
  * columns and indexes marked with its name to a table made by the ones before.
  */
-export type LaterMigration = 'trace-context' | 'recurring';
+export type LaterMigration = 'trace-context' | 'recurring' | 'command-type';
 
 /** One column of the table. */
 export interface ColumnDefinition {
@@ -124,22 +124,30 @@ export const TABLE_INDEXES = {
   },
   /**
    * `find()` filters, each with the id for keyset paging. Every claim and completion writes a new
-   * row version into each index whose predicate it meets, so these stay partial where they can: the
-   * status and command type indexes cover failed, cancelled and expired rows only (dead letters, the
-   * rows one looks through; pending and processing rows are reached through the claim and lease
-   * indexes, and completed rows, most of the table, by walking the primary key newest first), so
-   * that a completion, the commonest write, adds entries to the primary key and the finished index
-   * only. The correlation index holds only rows that have a correlation id.
+   * row version into each index whose predicate it meets, so these stay partial where they can. The
+   * status index covers failed, cancelled and expired rows only (dead letters, the rows one looks
+   * through; pending and processing rows are reached through the claim and lease indexes, and
+   * completed rows, most of the table, by walking the primary key newest first), so that a
+   * completion, the commonest write, adds no entry to it.
    */
   status: {
     name: 'IDX_scheduled_commands_status',
     columns: ['status', 'id'],
     where: `status IN ('failed', 'cancelled', 'expired')`,
   },
+  /**
+   * The command-type filter, on every status but `processing`: a command that succeeds writes one
+   * entry at its insert (pending) and one at its completion, none at its claim (the row leaves the
+   * predicate). Processing rows, always few, are found through the lease index; `find()` with a
+   * command type and no status reads both parts and merges them (see `sql/query-sql.ts`). MySQL and
+   * MariaDB, without partial indexes, index `(command_type, id)` of every row instead, whose entries
+   * no update touches (neither column ever changes).
+   */
   commandType: {
-    name: 'IDX_scheduled_commands_command_type',
+    name: 'IDX_scheduled_commands_type',
     columns: ['command_type', 'id'],
-    where: `status IN ('failed', 'cancelled', 'expired')`,
+    where: `status <> 'processing'`,
+    addedBy: 'command-type',
   },
   correlation: {
     name: 'IDX_scheduled_commands_correlation',
@@ -173,6 +181,23 @@ export const TABLE_INDEXES = {
 /** Every index, in definition order. */
 export const INDEX_LIST: readonly IndexDefinition[] = Object.values(TABLE_INDEXES);
 
+/** An index an earlier migration created and a later one dropped (for the migrations to replay). */
+export interface RetiredIndexDefinition extends IndexDefinition {
+  /** The migration that drops it (and whose `down` makes it again). */
+  readonly droppedBy: LaterMigration;
+}
+
+/** Indexes of earlier schemas, dropped since. */
+export const RETIRED_INDEXES: readonly RetiredIndexDefinition[] = [
+  {
+    // The command-type index of dead letters only, replaced by `TABLE_INDEXES.commandType`.
+    name: 'IDX_scheduled_commands_command_type',
+    columns: ['command_type', 'id'],
+    where: `status IN ('failed', 'cancelled', 'expired')`,
+    droppedBy: 'command-type',
+  },
+];
+
 /** Partial index of pending rows in (priority, scheduled_for, id) order: claims and next-due lookups. */
 export const CLAIM_INDEX = TABLE_INDEXES.claim.name;
 /** Partial index of processing rows by lease end: lease recovery. */
@@ -181,5 +206,7 @@ export const LEASE_INDEX = TABLE_INDEXES.lease.name;
 export const EXPIRY_INDEX = TABLE_INDEXES.expiry.name;
 /** Partial index of finished rows by completion time: purge. */
 export const FINISHED_INDEX = TABLE_INDEXES.finished.name;
+/** Partial index of the command type of every row but processing ones: the type filter. */
+export const COMMAND_TYPE_INDEX = TABLE_INDEXES.commandType.name;
 /** Unique partial index of the idempotency keys of live rows. */
 export const IDEMPOTENCY_INDEX = TABLE_INDEXES.idempotencyKey.name;

@@ -27,10 +27,11 @@ import {
   type PurgeRequest,
   type StoreWatch,
 } from '../scheduled-command-store.js';
-import { DEFAULT_PURGE_LIMIT } from '../status-counts.js';
+import { DEFAULT_PURGE_LIMIT, exactCountLimit } from '../status-counts.js';
+import { estimatePostgresStatistics } from './estimated-statistics.js';
 import { OneStatementSqlDialect } from './dialects/one-statement-dialect.js';
 import type { SqlDialect } from './dialects/sql-dialect.js';
-import { filterCondition } from './find-query.js';
+import { filterCondition, findConditions } from './find-query.js';
 import { insertCommands, requeueRetryingKeyRaces, updateLeasesAtomically } from './batch-writes.js';
 import { leaseRow, toEntry, statisticsOf, wholeMs, type ClaimedBy, type Row } from './row-codec.js';
 import { ScheduledCommandEntity } from './scheduled-command.entity.js';
@@ -299,7 +300,9 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
    */
   override async find(filter: ScheduledCommandFilter, options?: FindOptions): Promise<FindResult> {
     const page = parseFindOptions(options);
-    const condition = filterCondition(filter, 1);
+    // PostgreSQL and SQLite have the partial command-type index; MySQL/MariaDB indexes every row.
+    const partial = this.dialect instanceof OneStatementSqlDialect;
+    const condition = findConditions(filter, partial);
     await this.prepare();
     const statement = findSql(this.table, condition, page);
     const rows = await this.rows(oneStatement(statement.sql), statement.params);
@@ -316,6 +319,14 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
   override async getStatistics(): Promise<ScheduledCommandStatistics> {
     await this.prepare();
     return statisticsOf(await this.rows(this.sql.statistics, []));
+  }
+
+  /** PostgreSQL estimates past `exactUpTo` (see `estimated-statistics.ts`); the others count. */
+  override async estimateStatistics(exactUpTo?: number) {
+    if (this.dialect.name !== 'postgres') return super.estimateStatistics(exactUpTo);
+    const limit = exactCountLimit(exactUpTo);
+    await this.prepare();
+    return estimatePostgresStatistics(this.executor, this.table, this.dialect, limit);
   }
 
   override async purge(request: PurgeRequest): Promise<number> {

@@ -6,6 +6,9 @@ import { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000
 import { AddScheduledCommandsTraceContextSqlite1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-sqlite.js';
 import { AddRecurringSchedulesPostgres1766000000000 } from './1766000000000-add-recurring-schedules-postgres.js';
 import { AddRecurringSchedulesSqlite1766000000000 } from './1766000000000-add-recurring-schedules-sqlite.js';
+import { ReplaceCommandTypeIndexMysql1768000000000 } from './1768000000000-replace-command-type-index-mysql.js';
+import { ReplaceCommandTypeIndexPostgres1768000000000 } from './1768000000000-replace-command-type-index-postgres.js';
+import { ReplaceCommandTypeIndexSqlite1768000000000 } from './1768000000000-replace-command-type-index-sqlite.js';
 
 export { CreateScheduledCommandsTableMysql1764000000000 } from './1764000000000-create-scheduled-commands-table-mysql.js';
 export { CreateScheduledCommandsTablePostgres1764000000000 } from './1764000000000-create-scheduled-commands-table-postgres.js';
@@ -14,10 +17,14 @@ export { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000
 export { AddScheduledCommandsTraceContextSqlite1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-sqlite.js';
 export { AddRecurringSchedulesPostgres1766000000000 } from './1766000000000-add-recurring-schedules-postgres.js';
 export { AddRecurringSchedulesSqlite1766000000000 } from './1766000000000-add-recurring-schedules-sqlite.js';
+export { ReplaceCommandTypeIndexMysql1768000000000 } from './1768000000000-replace-command-type-index-mysql.js';
+export { ReplaceCommandTypeIndexPostgres1768000000000 } from './1768000000000-replace-command-type-index-postgres.js';
+export { ReplaceCommandTypeIndexSqlite1768000000000 } from './1768000000000-replace-command-type-index-sqlite.js';
 
 /**
  * The migrations that create the scheduled-commands schema for a DataSource type, in order (the
- * table, then the trace-context column, then the recurring schedules), to spread into the DataSource's `migrations`:
+ * table, then the trace-context column, then the recurring schedules, then the command-type index),
+ * to spread into the DataSource's `migrations`:
  *
  * ```ts
  * new DataSource({ type: 'postgres', url, entities: [...], migrations: [...myMigrations, ...scheduledCommandsMigrations('postgres')] })
@@ -35,16 +42,18 @@ export function scheduledCommandsMigrations(type: string): (new () => object)[] 
         CreateScheduledCommandsTableSqlite1764000000000,
         AddScheduledCommandsTraceContextSqlite1765000000000,
         AddRecurringSchedulesSqlite1766000000000,
+        ReplaceCommandTypeIndexSqlite1768000000000,
       ];
     case 'postgres':
       return [
         CreateScheduledCommandsTablePostgres1764000000000,
         AddScheduledCommandsTraceContextPostgres1765000000000,
         AddRecurringSchedulesPostgres1766000000000,
+        ReplaceCommandTypeIndexPostgres1768000000000,
       ];
     case 'mysql':
     case 'mariadb':
-      return [CreateScheduledCommandsTableMysql1764000000000];
+      return [CreateScheduledCommandsTableMysql1764000000000, ReplaceCommandTypeIndexMysql1768000000000];
     default:
       throw new ScheduledCommandsError(
         `No scheduled-commands migrations for the DataSource type "${type}"; supported types: "better-sqlite3", "sqlite", "postgres", "mysql", "mariadb".`,

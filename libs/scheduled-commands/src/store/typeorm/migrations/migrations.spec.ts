@@ -23,6 +23,9 @@ import {
   CreateScheduledCommandsTableSqlite1764000000000,
   AddRecurringSchedulesPostgres1766000000000,
   AddRecurringSchedulesSqlite1766000000000,
+  ReplaceCommandTypeIndexMysql1768000000000,
+  ReplaceCommandTypeIndexPostgres1768000000000,
+  ReplaceCommandTypeIndexSqlite1768000000000,
   scheduledCommandsMigrations,
 } from './index.js';
 
@@ -63,6 +66,7 @@ describe('scheduledCommandsMigrations()', () => {
       CreateScheduledCommandsTableSqlite1764000000000,
       AddScheduledCommandsTraceContextSqlite1765000000000,
       AddRecurringSchedulesSqlite1766000000000,
+      ReplaceCommandTypeIndexSqlite1768000000000,
     ];
     expect(scheduledCommandsMigrations('better-sqlite3')).toEqual(sqlite);
     expect(scheduledCommandsMigrations('sqlite')).toEqual(sqlite);
@@ -70,10 +74,12 @@ describe('scheduledCommandsMigrations()', () => {
       CreateScheduledCommandsTablePostgres1764000000000,
       AddScheduledCommandsTraceContextPostgres1765000000000,
       AddRecurringSchedulesPostgres1766000000000,
+      ReplaceCommandTypeIndexPostgres1768000000000,
     ]);
     for (const type of ['mysql', 'mariadb']) {
       expect(scheduledCommandsMigrations(type)).toEqual([
         CreateScheduledCommandsTableMysql1764000000000,
+        ReplaceCommandTypeIndexMysql1768000000000,
       ]);
     }
   });
@@ -85,6 +91,14 @@ describe('scheduledCommandsMigrations()', () => {
     );
   });
 });
+
+/** The command-type indexes of the SQLite table (old and new names). */
+const sqliteTypeIndexes = async (dataSource: DataSource): Promise<string[]> =>
+  (
+    await dataSource.query(
+      `SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'IDX_scheduled_commands_%type' ORDER BY name`,
+    )
+  ).map((row: { name: string }) => row.name);
 
 describe('SQLite migration', () => {
   const dirs: string[] = [];
@@ -112,7 +126,7 @@ describe('SQLite migration', () => {
 
   it('creates exactly the schema synchronize creates, and leaves synchronize nothing to do', async () => {
     const migrated = await connect(base(database()));
-    expect(await migrated.runMigrations()).toHaveLength(3);
+    expect(await migrated.runMigrations()).toHaveLength(4);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     const synchronized = await connect({ ...base(database()), synchronize: true });
@@ -121,13 +135,16 @@ describe('SQLite migration', () => {
     await expectWorkingStore(migrated);
   });
 
-  it('is undone by its down(): the recurring schedules, the added column, then the table', async () => {
+  it('is undone by its down(): the command-type index, the recurring schedules, the added column, then the table', async () => {
     const dataSource = await connect(base(database()));
     await dataSource.runMigrations();
     const columnNames = async () =>
       (await dataSource.query(`SELECT name FROM pragma_table_info('scheduled_commands')`)).map(
         (c: { name: string }) => c.name,
       );
+    expect(await sqliteTypeIndexes(dataSource)).toEqual(['IDX_scheduled_commands_type']);
+    await dataSource.undoLastMigration();
+    expect(await sqliteTypeIndexes(dataSource)).toEqual(['IDX_scheduled_commands_command_type']);
     await dataSource.undoLastMigration();
     expect(await columnNames()).toHaveLength(21);
     expect(await columnNames()).toContain('trace_context');
@@ -144,7 +161,7 @@ describe('SQLite migration', () => {
     expect(await schemaOf(dataSource)).toEqual([]);
   });
 
-  it('adds the later columns to a table made by the first migration, keeping its rows', async () => {
+  it('adds the later columns and replaces the command-type index on a table made by the first migration, keeping its rows', async () => {
     const file = database();
     const first = await connect({
       ...base(file),
@@ -158,11 +175,14 @@ describe('SQLite migration', () => {
     );
     await first.destroy();
     const upgraded = await connect(base(file));
-    expect(await upgraded.runMigrations()).toHaveLength(2);
+    expect(await upgraded.runMigrations()).toHaveLength(3);
     expect(await pendingSchemaChanges(upgraded)).toEqual([]);
+    expect(await sqliteTypeIndexes(upgraded)).toEqual(['IDX_scheduled_commands_type']);
     const store = new TypeOrmScheduledCommandStore(upgraded, new SystemClock());
     const entry = await store.get('018f0000-0000-7000-8000-000000000001');
     expect([entry?.traceContext, entry?.recurringName]).toEqual([null, null]);
+    const byType = await store.find({ commandType: 't' });
+    expect(byType.items.map((e) => e.id)).toEqual(['018f0000-0000-7000-8000-000000000001']);
   });
 });
 
@@ -209,7 +229,7 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     await admin.query('CREATE SCHEMA synchronized');
 
     const migrated = await connect(base('migrated'));
-    expect(await migrated.runMigrations()).toHaveLength(3);
+    expect(await migrated.runMigrations()).toHaveLength(4);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     await connect({ ...base('synchronized'), synchronize: true });
@@ -235,6 +255,15 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
           [column],
         )
       )[0].count;
+    const typeIndexes = async () =>
+      (
+        await dataSource.query(
+          `SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE 'IDX_scheduled_commands_%type' ORDER BY 1`,
+        )
+      ).map((row: { indexname: string }) => row.indexname);
+    expect(await typeIndexes()).toEqual(['IDX_scheduled_commands_type']);
+    await dataSource.undoLastMigration();
+    expect(await typeIndexes()).toEqual(['IDX_scheduled_commands_command_type']);
     await dataSource.undoLastMigration();
     expect(await columnCount('recurring_name')).toBe(0);
     expect(await columnCount('trace_context')).toBe(1);

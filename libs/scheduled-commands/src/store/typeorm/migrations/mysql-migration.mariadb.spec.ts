@@ -9,6 +9,7 @@ import {
 import { mysqlErrno } from '../dialects/mysql-server.js';
 import { INDEX_LIST, TABLE_COLUMNS } from '../scheduled-commands-table.js';
 import { CreateScheduledCommandsTableMysql1764000000000 } from './1764000000000-create-scheduled-commands-table-mysql.js';
+import { ReplaceCommandTypeIndexMysql1768000000000 } from './1768000000000-replace-command-type-index-mysql.js';
 
 const INSERT = `INSERT INTO scheduled_commands (id, command_type, payload, status, scheduled_for,
   priority, retry_count, max_retries, attempts, created_at, idempotency_key)
@@ -120,6 +121,42 @@ describe.skipIf(!mysqlAvailable())('MySQL/MariaDB migration', () => {
       `SELECT LENGTH(payload) AS n FROM scheduled_commands WHERE id = 'big'`,
     );
     expect(Number(row.n)).toBe(payload.length);
+  });
+
+  it('replaces the (status, command_type, id) index of an earlier table, keeping its rows; a new table needs nothing', async () => {
+    await migrate('mariadb');
+    const typeIndexes = async () =>
+      (
+        await dataSource.query(
+          `SELECT index_name AS name, GROUP_CONCAT(column_name ORDER BY seq_in_index) AS columns
+           FROM information_schema.statistics
+           WHERE table_schema = DATABASE() AND table_name = 'scheduled_commands'
+             AND index_name LIKE 'IDX_scheduled_commands_%type' GROUP BY index_name`,
+        )
+      ).map((row: { name: string; columns: string }) => `${row.name}(${row.columns})`);
+    const replace = new ReplaceCommandTypeIndexMysql1768000000000();
+    const runner = dataSource.createQueryRunner();
+    try {
+      // A table made by this release's first migration already has the new index.
+      expect(await typeIndexes()).toEqual(['IDX_scheduled_commands_type(command_type,id)']);
+      await replace.up(runner);
+      expect(await typeIndexes()).toEqual(['IDX_scheduled_commands_type(command_type,id)']);
+      // down() makes the table of the earlier release, which up() moves forward again.
+      await replace.down(runner);
+      expect(await typeIndexes()).toEqual([
+        'IDX_scheduled_commands_command_type(status,command_type,id)',
+      ]);
+      await insert('a', 'pending', null);
+      await insert('b', 'failed', null);
+      await replace.up(runner);
+      expect(await typeIndexes()).toEqual(['IDX_scheduled_commands_type(command_type,id)']);
+    } finally {
+      await runner.release();
+    }
+    const rows: { id: string }[] = await dataSource.query(
+      `SELECT id FROM scheduled_commands WHERE command_type = 'test' ORDER BY id`,
+    );
+    expect(rows.map((r) => r.id)).toEqual(['a', 'b']);
   });
 
   it('is undone by its down()', async () => {

@@ -48,9 +48,11 @@ function columnType(column: ColumnDefinition): string {
 }
 
 /** The key parts of `index` on these servers. */
-function keyParts(index: IndexDefinition): string[] {
+export function mysqlKeyParts(index: IndexDefinition): string[] {
   if (index.name === TABLE_INDEXES.idempotencyKey.name) return [quoteMysql(LIVE_KEY_COLUMN)];
-  const byStatus = /^status\b/.test(index.where) && index.columns[0] !== 'status';
+  // A predicate that selects statuses (`status = …`, `status IN (…)`) becomes a leading `status`;
+  // one that excludes a status (`status <> …`) cannot lead the index usefully: every row is indexed.
+  const byStatus = /^status (=|IN)/.test(index.where) && index.columns[0] !== 'status';
   const names: readonly string[] = byStatus ? ['status', ...index.columns] : index.columns;
   return names.map((name) => {
     const column = TABLE_COLUMNS.find((c) => c.name === name);
@@ -75,7 +77,7 @@ export function createMysqlSchemaStatements(table: string): string[] {
     `CONSTRAINT ${quoteMysql(PRIMARY_KEY_NAME)} PRIMARY KEY (${quoteMysql('id')})`,
     ...INDEX_LIST.map(
       (index) =>
-        `${index.unique ? 'UNIQUE ' : ''}INDEX ${quoteMysql(index.name)} (${keyParts(index).join(', ')})`,
+        `${index.unique ? 'UNIQUE ' : ''}INDEX ${quoteMysql(index.name)} (${mysqlKeyParts(index).join(', ')})`,
     ),
   ];
   return [

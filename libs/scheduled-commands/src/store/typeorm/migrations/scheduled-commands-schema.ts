@@ -7,6 +7,7 @@ import type { QueryRunner } from 'typeorm';
 import {
   INDEX_LIST,
   PRIMARY_KEY_NAME,
+  RETIRED_INDEXES,
   TABLE_COLUMNS,
   type ColumnDefinition,
   type IndexDefinition,
@@ -25,11 +26,16 @@ const TYPES: Record<'sqlite' | 'postgres', DialectTypes> = {
   postgres: { varchar: (n) => `character varying(${n})`, primaryKey: 'constraint' },
 };
 
-/** The columns and indexes of the first migration (later ones add those marked `addedBy`). */
+/**
+ * The columns and indexes of the first migration (later ones add those marked `addedBy`, and drop
+ * the retired indexes marked `droppedBy`).
+ */
 const FIRST_COLUMNS = (TABLE_COLUMNS as readonly ColumnDefinition[]).filter(
   (column) => column.addedBy === undefined,
 );
-const FIRST_INDEXES = INDEX_LIST.filter((index) => index.addedBy === undefined);
+const FIRST_INDEXES = [...INDEX_LIST, ...RETIRED_INDEXES].filter(
+  (index) => index.addedBy === undefined,
+);
 
 /** The SQL type of `column` in `dialect`. */
 export function columnType(dialect: 'sqlite' | 'postgres', column: ColumnDefinition): string {
@@ -67,9 +73,10 @@ export function createIndexStatement(table: string, index: IndexDefinition): str
 }
 
 /**
- * The statements of the later migration `addedBy` on `table` (already quoted): `ALTER TABLE … ADD
- * COLUMN` and `CREATE INDEX` for the columns and indexes marked with it, and in `down` the `DROP`
- * statements undoing them (`indexPrefix` qualifies index names: the schema).
+ * The statements of the later migration `addedBy` on `table` (already quoted): `DROP INDEX` for the
+ * retired indexes it drops, then `ALTER TABLE … ADD COLUMN` and `CREATE INDEX` for the columns and
+ * indexes marked with it, and in `down` the statements undoing them (`indexPrefix` qualifies index
+ * names: the schema).
  */
 export function addColumnStatements(
   dialect: 'sqlite' | 'postgres',
@@ -81,14 +88,17 @@ export function addColumnStatements(
     (column) => column.addedBy === addedBy,
   );
   const indexes = INDEX_LIST.filter((index) => index.addedBy === addedBy);
+  const retired = RETIRED_INDEXES.filter((index) => index.droppedBy === addedBy);
   return {
     up: [
+      ...retired.map((index) => `DROP INDEX ${indexPrefix}"${index.name}"`),
       ...columns.map((column) => `ALTER TABLE ${table} ADD COLUMN ${columnSql(dialect, column)}`),
       ...indexes.map((index) => createIndexStatement(table, index)),
     ],
     down: [
       ...indexes.map((index) => `DROP INDEX ${indexPrefix}"${index.name}"`),
       ...columns.map((column) => `ALTER TABLE ${table} DROP COLUMN "${column.name}"`).reverse(),
+      ...retired.map((index) => createIndexStatement(table, index)),
     ],
   };
 }

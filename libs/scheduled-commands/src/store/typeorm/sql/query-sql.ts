@@ -9,21 +9,36 @@ export function getSql(table: string): string {
 }
 
 /**
- * The `find()` statement for `condition` (parameters from `$1`) and `page`, with its parameters:
- * keyset paging on `id`, one row more than the page to tell whether more follow.
+ * The `find()` statement for the conditions `parts` (their parameters, shared, from `$1`: see
+ * `findConditions`) and `page`, with its parameters: keyset paging on `id`, one row more than the
+ * page to tell whether more follow. Several parts are read each in `id` order up to the page's end,
+ * then merged (`UNION ALL` of two index scans; a row meets one part only).
  */
-export function findSql(table: string, condition: SqlCondition, page: FindPage): SqlCondition {
+export function findSql(
+  table: string,
+  condition: { parts: readonly string[]; params: readonly unknown[] },
+  page: FindPage,
+): SqlCondition {
   const params = [...condition.params];
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
   const desc = page.order === 'desc';
+  const orderBy = `ORDER BY id ${desc ? 'DESC' : 'ASC'}`;
   const keyset = page.afterId === null ? '' : ` AND id ${desc ? '<' : '>'} ${param(page.afterId)}`;
-  const sql = `SELECT ${RETURNING} FROM ${table}
-      WHERE ${condition.sql}${keyset}
-      ORDER BY id ${desc ? 'DESC' : 'ASC'}
-      LIMIT ${param(page.limit + 1)} OFFSET ${param(page.offset)}`;
+  const select = (where: string) => `SELECT ${RETURNING} FROM ${table} WHERE ${where}${keyset}`;
+  if (condition.parts.length === 1) {
+    const sql = `${select(condition.parts[0])}
+      ${orderBy} LIMIT ${param(page.limit + 1)} OFFSET ${param(page.offset)}`;
+    return { sql, params };
+  }
+  const each = param(page.offset + page.limit + 1);
+  const arms = condition.parts.map(
+    (part, i) => `SELECT ${RETURNING} FROM (${select(part)} ${orderBy} LIMIT ${each}) p${i}`,
+  );
+  const sql = `SELECT ${RETURNING} FROM (${arms.join(' UNION ALL ')}) u
+      ${orderBy} LIMIT ${param(page.limit + 1)} OFFSET ${param(page.offset)}`;
   return { sql, params };
 }
 
