@@ -75,6 +75,7 @@ export function renderDashboardPage(base: string, title: string, refreshInterval
 <nav aria-label="Dashboard">
 <a href="#/" data-nav="overview">Overview</a>
 <a href="#/entries" data-nav="entries">Entries</a>
+<a href="#/recurring" data-nav="recurring">Recurring</a>
 </nav>
 <span class="spacer"></span>
 <span id="access" class="access"></span>

@@ -39,6 +39,7 @@ import {
   type OverviewView,
 } from './dashboard.service.js';
 import type { EntryDetailView } from './entry-view.js';
+import { DashboardRecurring, type RecurringPageView } from './recurring-view.js';
 
 /** What `GET api/session` answers: who the browser is to the dashboard. */
 export interface DashboardSession {
@@ -65,6 +66,7 @@ export function createDashboardController(path: string): Type<unknown> {
 
     constructor(
       private readonly service: DashboardService,
+      private readonly recurring: DashboardRecurring,
       private readonly adapterHost: HttpAdapterHost,
       @Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
     ) {}
@@ -177,6 +179,32 @@ export function createDashboardController(path: string): Type<unknown> {
     ): Promise<{ ok: true }> {
       await this.service.reschedule(id, body?.scheduledFor);
       return { ok: true };
+    }
+
+    @Get('api/recurring')
+    recurringSchedules(): Promise<RecurringPageView> {
+      return this.recurring.list();
+    }
+
+    @Post('api/recurring/:name/pause')
+    @HttpCode(200)
+    async pause(@Param('name') name: string): Promise<{ ok: true }> {
+      await this.recurring.setPaused(name, true);
+      return { ok: true };
+    }
+
+    @Post('api/recurring/:name/resume')
+    @HttpCode(200)
+    async resume(@Param('name') name: string): Promise<{ ok: true }> {
+      await this.recurring.setPaused(name, false);
+      return { ok: true };
+    }
+
+    /** Runs an extra occurrence of the schedule now; answers its id. */
+    @Post('api/recurring/:name/trigger')
+    @HttpCode(200)
+    async trigger(@Param('name') name: string): Promise<{ id: string }> {
+      return { id: await this.recurring.trigger(name) };
     }
 
     /** Requeues every failed entry matching the list's filter (its status is ignored). */

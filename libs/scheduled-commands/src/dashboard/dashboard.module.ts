@@ -8,6 +8,7 @@ import {
   type ScheduledCommandsDashboardOptions,
 } from './dashboard.options.js';
 import { DashboardService } from './dashboard.service.js';
+import { DashboardRecurring } from './recurring-view.js';
 import { ThroughputRecorder } from './throughput-recorder.js';
 
 /**
@@ -38,6 +39,7 @@ export class ScheduledCommandsDashboardModule {
         DashboardAccessGuard,
         DashboardErrorFilter,
         DashboardService,
+        DashboardRecurring,
         ThroughputRecorder,
       ],
     };

@@ -50,6 +50,7 @@ export interface EntriesQuery {
   status?: string | string[];
   commandType?: string;
   correlationId?: string;
+  recurringName?: string;
   order?: string;
   cursor?: string;
   limit?: string;
@@ -186,7 +187,7 @@ export class DashboardService {
     const filter: { -readonly [K in keyof ScheduledCommandFilter]: ScheduledCommandFilter[K] } = {};
     if (query.status !== undefined && query.status !== '')
       filter.status = this.statuses(query.status);
-    for (const field of ['commandType', 'correlationId'] as const) {
+    for (const field of ['commandType', 'correlationId', 'recurringName'] as const) {
       const value: unknown = query[field];
       if (value === undefined || value === '') continue;
       if (typeof value !== 'string') throw new BadRequestException(`${field} must be a string`);

@@ -13,6 +13,8 @@ export interface EntrySummaryView {
   readonly maxRetries: number;
   readonly priority: number;
   readonly correlationId: string | null;
+  /** The recurring schedule the entry is an occurrence of, or null. */
+  readonly recurringName: string | null;
   /** The latest error's first line, cut to 200 characters. */
   readonly error: string | null;
 }
@@ -57,6 +59,7 @@ export function entrySummary(entry: ScheduledCommandEntry): EntrySummaryView {
     maxRetries: entry.maxRetries,
     priority: entry.priority,
     correlationId: entry.correlationId,
+    recurringName: entry.recurringName,
     error: entry.errorMessage === null ? null : entry.errorMessage.split('\n')[0].slice(0, 200),
   };
 }

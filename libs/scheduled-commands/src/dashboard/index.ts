@@ -10,4 +10,5 @@ export { DASHBOARD_CSP } from './dashboard-assets.js';
 export type { DashboardSession } from './dashboard.controller.js';
 export type { EntriesPageView, OverviewView } from './dashboard.service.js';
 export type { EntryDetailView, EntrySummaryView } from './entry-view.js';
+export type { RecurringPageView, RecurringScheduleView } from './recurring-view.js';
 export type { Throughput, ThroughputSeries } from './throughput-recorder.js';

@@ -180,7 +180,7 @@ export abstract class ScheduledCommandStore {
    * whose counts are cheap answers {@link getStatistics}, every figure exact: the default here, and
    * what the in-memory store, SQLite and MySQL/MariaDB do (PostgreSQL estimates).
    *
-   * @param exactUpTo the bound of exact counts; @default DEFAULT_EXACT_COUNT_LIMIT (50,000)
+   * @param exactUpTo the bound of exact counts; @default DEFAULT_EXACT_COUNT_LIMIT (1,000)
    * @throws InvalidScheduleOptionsError when `exactUpTo` is not an integer >= 0
    */
   async estimateStatistics(exactUpTo?: number): Promise<EstimatedStatistics> {

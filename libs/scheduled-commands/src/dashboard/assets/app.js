@@ -1,6 +1,7 @@
 // Scheduled commands dashboard: the browser side. Plain JavaScript with no dependency and no build
 // step; it talks to the JSON API next to it (api/...) and redraws only what changed, so the periodic
-// refresh never flickers. Routes live in the hash: #/ (overview), #/entries?..., #/entry/<id>.
+// refresh never flickers. Routes live in the hash: #/ (overview), #/entries?..., #/entry/<id>,
+// #/recurring.
 
 const STATUSES = ['pending', 'processing', 'completed', 'failed', 'cancelled', 'expired'];
 const REQUEUEABLE = ['failed', 'expired', 'cancelled'];
@@ -286,7 +287,7 @@ function entriesRows(page) {
 
 function entriesPage(params) {
   const filter = {};
-  for (const k of ['status', 'commandType', 'correlationId', 'order', 'cursor']) {
+  for (const k of ['status', 'commandType', 'correlationId', 'recurringName', 'order', 'cursor']) {
     if (params.get(k)) filter[k] = params.get(k);
   }
   const go = (next) => {
@@ -306,6 +307,7 @@ function entriesPage(params) {
     placeholder: 'e.g. send-email',
   });
   const corr = h('input', { name: 'correlationId', value: filter.correlationId || '' });
+  const recurring = h('input', { name: 'recurringName', value: filter.recurringName || '' });
   const order = h(
     'select',
     { name: 'order' },
@@ -323,6 +325,7 @@ function entriesPage(params) {
           status: status.value,
           commandType: type.value.trim(),
           correlationId: corr.value.trim(),
+          recurringName: recurring.value.trim(),
           order: order.value,
         });
       },
@@ -330,6 +333,7 @@ function entriesPage(params) {
     field('status', 'Status', status),
     field('type', 'Command type', type),
     field('corr', 'Correlation id', corr),
+    field('recurring', 'Recurring schedule', recurring),
     field('order', 'Order', order),
     h('button', { type: 'submit', text: 'Apply' }),
   );
@@ -506,6 +510,17 @@ function entryFacts(e) {
     ['Retries', `${e.retryCount} of ${e.maxRetries}`],
     ['Priority', String(e.priority)],
     ['Correlation id', e.correlationId || '—'],
+    [
+      'Recurring schedule',
+      e.recurringName
+        ? h('a', {
+            id: 'recurring-link',
+            href: `#/entries?${new URLSearchParams({ recurringName: e.recurringName })}`,
+            text: e.recurringName,
+            title: 'Every occurrence of this schedule',
+          })
+        : '—',
+    ],
     ['Idempotency key', e.idempotencyKey || '—'],
     ['Lease holder', e.lockedBy ? `${e.lockedBy} until ${when(e.lockedUntil)}` : '—'],
   ];
@@ -611,6 +626,131 @@ function entryPage(id) {
   };
 }
 
+// ---- recurring schedules --------------------------------------------------------------------
+
+const occurrencesOf = (name) => `#/entries?${new URLSearchParams({ recurringName: name })}`;
+
+function recurringActions(r) {
+  const path = `recurring/${encodeURIComponent(r.name)}`;
+  return h(
+    'div',
+    { class: 'actions' },
+    r.paused
+      ? h('button', {
+          type: 'button',
+          'data-action': 'resume',
+          text: 'Resume',
+          onclick: () => act(`${path}/resume`, {}, () => `${r.name} resumed`),
+        })
+      : h('button', {
+          type: 'button',
+          class: 'ghost',
+          'data-action': 'pause',
+          text: 'Pause',
+          onclick: () => act(`${path}/pause`, {}, () => `${r.name} paused`),
+        }),
+    h('button', {
+      type: 'button',
+      class: 'ghost',
+      'data-action': 'trigger',
+      text: 'Trigger now',
+      onclick: () =>
+        act(`${path}/trigger`, {}, (res) => `${r.name} triggered: occurrence ${res.id}`),
+    }),
+  );
+}
+
+function recurringRows(page) {
+  const cols = canAct() ? 7 : 6;
+  if (!page.supported)
+    return h(
+      'tr',
+      {},
+      h('td', { colspan: cols, class: 'muted', text: 'This store keeps no recurring schedules.' }),
+    );
+  if (page.schedules.length === 0)
+    return h('tr', {}, h('td', { colspan: cols, class: 'muted', text: 'No recurring schedules.' }));
+  const frag = document.createDocumentFragment();
+  for (const r of page.schedules) {
+    const last = r.lastOccurrence;
+    frag.append(
+      h(
+        'tr',
+        { 'data-name': r.name },
+        h(
+          'td',
+          {},
+          h('a', { href: occurrencesOf(r.name), text: r.name, title: 'Its occurrences' }),
+        ),
+        h('td', { text: r.commandType }),
+        h('td', {
+          class: 'mono',
+          text: r.cron ? `cron ${r.cron} (${r.timezone})` : `every ${duration(r.every)}`,
+        }),
+        h(
+          'td',
+          { class: 'state' },
+          r.paused
+            ? h('span', { class: 'badge s-cancelled', text: 'paused' })
+            : h('span', { class: 'badge s-completed', text: 'active' }),
+        ),
+        h(
+          'td',
+          { class: 'next' },
+          r.nextRuns.length ? r.nextRuns.map((t) => h('div', { text: when(t) })) : '—',
+        ),
+        h(
+          'td',
+          {},
+          last
+            ? h(
+                'span',
+                {},
+                badge(last.status),
+                ' ',
+                h('a', {
+                  href: `#/entry/${last.id}`,
+                  class: 'mono',
+                  text: when(last.scheduledFor),
+                }),
+              )
+            : '—',
+        ),
+        canAct() ? h('td', {}, recurringActions(r)) : null,
+      ),
+    );
+  }
+  return frag;
+}
+
+function recurringPage() {
+  const tbody = h('tbody');
+  const heads = ['Name', 'Command', 'Timing', 'State', 'Next runs', 'Last occurrence'];
+  if (canAct()) heads.push('Actions');
+  show(
+    h('h1', { text: 'Recurring schedules' }),
+    h(
+      'section',
+      { class: 'panel' },
+      h(
+        'table',
+        { 'aria-label': 'Recurring schedules' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            heads.map((t) => h('th', { scope: 'col', text: t })),
+          ),
+        ),
+        tbody,
+      ),
+    ),
+  );
+  return { refresh: async () => update(tbody, await get('recurring'), recurringRows) };
+}
+
 // ---- routing, refresh, theme ----------------------------------------------------------------
 
 async function refresh() {
@@ -632,6 +772,9 @@ function route() {
   if (parts[0] === 'entries') {
     nav = 'entries';
     view = entriesPage(new URLSearchParams(query));
+  } else if (parts[0] === 'recurring') {
+    nav = 'recurring';
+    view = recurringPage();
   } else if (parts[0] === 'entry' && parts[1]) {
     nav = 'entries';
     view = entryPage(decodeURIComponent(parts[1]));

@@ -14,9 +14,6 @@ import { estimateStatisticsSql } from './sql/estimate-sql.js';
 import { oneStatement } from './sql/store-statement.js';
 import type { StatementRunner } from './statement-executor.js';
 
-/** Pending entries up to which those waiting for a retry are counted (each is a heap read). */
-export const RETRY_COUNT_LIMIT = 1_000;
-
 /** The statuses counted through their own partial index (completed is derived from the finished index). */
 const INDEXED = [
   ScheduledCommandStatus.Pending,
@@ -34,7 +31,7 @@ export async function estimatePostgresStatistics(
   exactUpTo: number,
 ): Promise<EstimatedStatistics> {
   const statement = oneStatement(estimateStatisticsSql(table, dialect));
-  const { rows } = await statement.run(runner, [exactUpTo + 1, table, RETRY_COUNT_LIMIT + 1]);
+  const { rows } = await statement.run(runner, [exactUpTo + 1, table]);
   return estimatedStatisticsOf(rows[0], exactUpTo);
 }
 

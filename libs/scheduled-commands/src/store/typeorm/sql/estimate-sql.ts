@@ -12,13 +12,13 @@ const capped = (table: string, where: string) =>
   `(SELECT COUNT(*) FROM (SELECT 1 FROM ${table} WHERE ${where} LIMIT $1) x)`;
 
 /**
- * Parameters: `$1` the bound of exact counts plus one, `$2` the table's name as `regclass` text,
- * `$3` the bound of the retries-waiting count plus one. Columns: `v_<status>` for pending,
+ * Parameters: `$1` the bound of exact counts plus one, `$2` the table's name as `regclass` text.
+ * Columns: `v_<status>` for pending,
  * processing, failed, cancelled and expired (capped at `$1`; failed, cancelled and expired through
  * the status index); `v_finished`, rows with a completion time (capped, through the finished index:
  * completed = finished − dead letters); `v_oldest`, the earliest due time of a pending row (one
  * claim-index probe per priority); `v_due` and `v_retrying`, counted only while fewer than `$1`
- * rows are pending (`v_retrying` only below `$3`: it reads each pending row); `v_rows`, the
+ * rows are pending; `v_rows`, the
  * planner's row count of the table scaled to its current size; `v_values` / `v_freqs`, the most
  * common statuses and their shares from `pg_stats`.
  */
@@ -35,7 +35,7 @@ export function estimateStatisticsSql(table: string, dialect: SqlDialect): strin
        FROM priorities WHERE priorities.p IS NOT NULL) AS v_oldest,
       CASE WHEN counts.v_pending < $1 THEN (SELECT COUNT(*) FROM ${table}
         WHERE status = 'pending' AND scheduled_for <= $now) END AS v_due,
-      CASE WHEN counts.v_pending < $3 THEN (SELECT COUNT(*) FROM ${table}
+      CASE WHEN counts.v_pending < $1 THEN (SELECT COUNT(*) FROM ${table}
         WHERE status = 'pending' AND retry_count > 0) END AS v_retrying,
       st.v_rows, st.v_values, st.v_freqs
     FROM counts LEFT JOIN (
