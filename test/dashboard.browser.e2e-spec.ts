@@ -172,6 +172,42 @@ describe('dashboard in a real Chromium', () => {
     expect((await t.scheduler.getStatus(pending.id))!.status).toBe('pending');
   });
 
+  it('pauses, resumes and triggers a recurring schedule on its page, and links an occurrence to its schedule', async () => {
+    await t.scheduler.scheduleRecurring('hourly-report', new LabelCommand('report'), {
+      every: 3_600_000,
+    });
+    const { page, errors } = await open('admin', '#/recurring');
+    const row = page.locator('tr[data-name="hourly-report"]');
+    await row.locator('.badge').filter({ hasText: 'active' }).waitFor();
+    expect(await row.locator('td.next div').count()).toBe(3);
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await row.locator('.badge').filter({ hasText: 'paused' }).waitFor();
+    expect(await page.locator('#flash').textContent()).toBe('hourly-report paused');
+    expect((await t.scheduler.getRecurring('hourly-report'))!.paused).toBe(true);
+    expect(await row.locator('td.next').textContent()).toBe('—');
+    await page.screenshot({ path: `${SHOTS}recurring-paused.png`, fullPage: true });
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await row.locator('.badge').filter({ hasText: 'active' }).waitFor();
+    expect((await t.scheduler.getRecurring('hourly-report'))!.paused).toBe(false);
+    await row.getByRole('button', { name: 'Trigger now' }).click();
+    await expect.poll(() => page.locator('#flash').textContent()).toContain('triggered');
+    // The worker runs the occurrence; the row shows it completed.
+    await row.locator('.badge').filter({ hasText: 'completed' }).waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: `${SHOTS}recurring.png`, fullPage: true });
+    await row.locator('a.mono').click();
+    await page.locator('#recurring-link').click();
+    await expect.poll(() => page.url()).toContain('recurringName=hourly-report');
+    await expect.poll(() => page.locator('tbody tr[data-id]').count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a read-only user the recurring schedules without their actions', async () => {
+    const { page, errors } = await open('viewer', '#/recurring');
+    await page.locator('tr[data-name="hourly-report"]').waitFor();
+    expect(await page.getByRole('button', { name: /pause|resume|trigger/i }).count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it("gives access 'none' 403 everywhere", async () => {
     const context = await browser.newContext();
     contexts.push(context);

@@ -3,7 +3,7 @@ import {
   SCHEDULED_COMMAND_STATUSES,
   ScheduledCommandStatus,
   type ScheduledCommandFilter,
-  } from '../scheduled-command-entry.js';
+} from '../scheduled-command-entry.js';
 import { TABLE_INDEXES } from './scheduled-commands-table.js';
 
 /** A `WHERE` condition with its parameters, numbered from a given `$n`. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidScheduleOptionsError } from '../../errors/index.js';
 import { newCommand } from '../new-command.js';
 import {
   type NewScheduledCommand,
@@ -99,6 +100,36 @@ export function describeQueries(t: ConformanceContext): void {
         other.id,
       ]);
       expect(await findIds({ idempotencyKey: 'order-43', status: 'pending' })).toEqual([]);
+    });
+
+    it('filters by commandType across every status, processing ones included, in id order and by pages', async () => {
+      // The type's rows in every status, newest first: stores may read processing rows apart.
+      const completed = await createCompleted({ commandType: 'mine' });
+      const processing = await createProcessing({ commandType: 'mine' });
+      const failed = await createFailed({ commandType: 'mine' });
+      const pending = await schedule({ scheduledFor: at(HOUR), commandType: 'mine' });
+      await schedule({ scheduledFor: at(HOUR), commandType: 'other' });
+      const newestFirst = [pending.id, failed.id, processing.id, completed.id];
+      expect(await findIds({ commandType: 'mine' })).toEqual(newestFirst);
+      const walk: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.find({ commandType: 'mine' }, { limit: 1, cursor });
+        walk.push(...ids(page.items));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(walk).toEqual(newestFirst);
+      const oldestFirst = await store.find({ commandType: 'mine' }, { order: 'asc', offset: 1 });
+      expect(ids(oldestFirst.items)).toEqual([...newestFirst].reverse().slice(1));
+      expect(await findIds({ commandType: 'mine', status: ['processing', 'pending'] })).toEqual([
+        pending.id,
+        processing.id,
+      ]);
+      expect(await findIds({ commandType: 'mine', status: 'processing' })).toEqual([processing.id]);
+      expect(await findIds({ commandType: 'mine', status: ['completed', 'failed'] })).toEqual([
+        failed.id,
+        completed.id,
+      ]);
     });
 
     it('filters by scheduledBefore (exclusive) and scheduledAfter (inclusive)', async () => {
@@ -270,6 +301,44 @@ export function describeQueries(t: ConformanceContext): void {
       expectSameTime(stats.oldestPendingScheduledFor, dueA.scheduledFor);
       expect(stats.waitingForRetry).toBe(1);
       expect(stats.dueNow).toBe(2);
+    });
+  });
+
+  // The dashboard's overview: exact below the bound; what lies beyond it is flagged, never hidden.
+  describe('estimateStatistics()', () => {
+    it('answers the exact figures of getStatistics() while every status is under the bound', async () => {
+      await createWaitingForRetry({}, HOUR);
+      await createCompleted();
+      await createFailed();
+      await createProcessing();
+      await schedule({ scheduledFor: at(-HOUR) });
+      const exact = await store.getStatistics();
+      const estimated = await store.estimateStatistics();
+      expect(estimated.approximate).toEqual([]);
+      expect(estimated.counts).toEqual(exact.counts);
+      expect(estimated.total).toBe(exact.total);
+      expect(estimated.oldestPendingScheduledFor).toEqual(exact.oldestPendingScheduledFor);
+      expect(estimated.waitingForRetry ?? exact.waitingForRetry).toBe(exact.waitingForRetry);
+      expect(estimated.dueNow ?? exact.dueNow).toBe(exact.dueNow);
+    });
+
+    it('counts exactly up to the bound, and flags an estimate of what lies beyond it', async () => {
+      for (let i = 0; i < 3; i++) await createCompleted();
+      await schedule({ scheduledFor: at(HOUR) });
+      const estimated = await store.estimateStatistics(1);
+      // A store may estimate the completed entries (more than 1); one that counts says exactly 3.
+      expect(estimated.counts.pending).toBe(1);
+      expect(estimated.approximate).not.toContain('pending');
+      if (!estimated.approximate.includes('completed')) expect(estimated.counts.completed).toBe(3);
+      expect(estimated.counts.completed).toBeGreaterThanOrEqual(2);
+    });
+
+    it('refuses a bound that is not an integer >= 0, with a typed error', async () => {
+      for (const bad of [-1, 1.5, Number.NaN]) {
+        await expect(store.estimateStatistics(bad)).rejects.toBeInstanceOf(
+          InvalidScheduleOptionsError,
+        );
+      }
     });
   });
 

@@ -53,7 +53,10 @@ export function scheduledCommandsMigrations(type: string): (new () => object)[] 
       ];
     case 'mysql':
     case 'mariadb':
-      return [CreateScheduledCommandsTableMysql1764000000000, ReplaceCommandTypeIndexMysql1768000000000];
+      return [
+        CreateScheduledCommandsTableMysql1764000000000,
+        ReplaceCommandTypeIndexMysql1768000000000,
+      ];
     default:
       throw new ScheduledCommandsError(
         `No scheduled-commands migrations for the DataSource type "${type}"; supported types: "better-sqlite3", "sqlite", "postgres", "mysql", "mariadb".`,
