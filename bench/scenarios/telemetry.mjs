@@ -10,8 +10,9 @@
  * - `SDK without its context manager`: the same without AsyncLocalStorage, which shows how much of
  *   the SDK's cost is the context manager's (it slows every promise of the process), not the spans'.
  */
+import path from 'node:path';
 import { measureThroughput } from '../lib/measure.mjs';
-import { fmt, printTable, ratio } from '../lib/report.mjs';
+import { fmt, printTable, ratio, RESULTS_DIR } from '../lib/report.mjs';
 import { SYSTEMS } from '../lib/systems.mjs';
 
 const VARIANTS = [
@@ -21,7 +22,7 @@ const VARIANTS = [
   { otel: 'sdk-no-context', label: 'ours, SDK without its context manager' },
 ];
 
-/** @param {object} ctx `{ serverUrl, quick }` */
+/** @param {object} ctx `{ serverUrl, quick, profile }` (`profile`: CPU profiles of the worker processes) */
 export async function telemetry(ctx) {
   const count = ctx.quick ? 5_000 : 20_000;
   const runs = ctx.quick ? 1 : 3;
@@ -41,6 +42,13 @@ export async function telemetry(ctx) {
       processes: 1,
       runs,
       warm: !ctx.quick,
+      nodeArgs: ctx.profile
+        ? () => [
+            '--cpu-prof',
+            `--cpu-prof-dir=${path.join(RESULTS_DIR, 'profiles')}`,
+            `--cpu-prof-name=telemetry-${variant.otel}-${Date.now()}.cpuprofile`,
+          ]
+        : undefined,
     });
     rows.push({ variant: variant.otel, label: variant.label, ...result });
   }
