@@ -167,6 +167,42 @@ export class ScheduledCommandsTelemetry implements OnModuleDestroy {
   }
 
   /**
+   * Creates or changes the recurring schedule `name` through `write` inside a producer span `create
+   * <commandType>` (operation name `schedule_recurring`), whose context `write` stores with the
+   * schedule: every occurrence carries it, and its run links to it. Call it only when {@link active}.
+   */
+  async produceRecurring<R>(
+    name: string,
+    commandType: string,
+    write: (traceContext: string | null) => Promise<R>,
+  ): Promise<R> {
+    const api = this.api as OpenTelemetryApi;
+    const tracer = this.tracing();
+    if (tracer === null) return write(null);
+    const span = tracer.startSpan(`create ${commandType}`, {
+      kind: api.SpanKind.PRODUCER,
+      attributes: {
+        [ATTR.system]: MESSAGING_SYSTEM,
+        [ATTR.operationType]: 'create',
+        [ATTR.operationName]: 'schedule_recurring',
+        [ATTR.destination]: commandType,
+        [ATTR.recurringName]: name,
+      },
+    });
+    const traceContext = encodeTraceContext(api, span.spanContext());
+    try {
+      return await api.context.with(api.trace.setSpan(api.context.active(), span), () =>
+        write(traceContext),
+      );
+    } catch (error) {
+      this.failSpan(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /**
    * Runs one attempt of `entry` through `run` inside a consumer span `process <commandType>`: the
    * first attempt of a one-off command is a child of the scheduling span; a later attempt (retry,
    * requeue, take-over) and every occurrence of a recurring schedule start a new trace linked to it.

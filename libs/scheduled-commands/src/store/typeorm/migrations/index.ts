@@ -6,6 +6,8 @@ import { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000
 import { AddScheduledCommandsTraceContextSqlite1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-sqlite.js';
 import { AddRecurringSchedulesPostgres1766000000000 } from './1766000000000-add-recurring-schedules-postgres.js';
 import { AddRecurringSchedulesSqlite1766000000000 } from './1766000000000-add-recurring-schedules-sqlite.js';
+import { AddRecurringTraceContextPostgres1769000000000 } from './1769000000000-add-recurring-trace-context-postgres.js';
+import { AddRecurringTraceContextSqlite1769000000000 } from './1769000000000-add-recurring-trace-context-sqlite.js';
 
 export { CreateScheduledCommandsTableMysql1764000000000 } from './1764000000000-create-scheduled-commands-table-mysql.js';
 export { CreateScheduledCommandsTablePostgres1764000000000 } from './1764000000000-create-scheduled-commands-table-postgres.js';
@@ -14,10 +16,13 @@ export { AddScheduledCommandsTraceContextPostgres1765000000000 } from './1765000
 export { AddScheduledCommandsTraceContextSqlite1765000000000 } from './1765000000000-add-scheduled-commands-trace-context-sqlite.js';
 export { AddRecurringSchedulesPostgres1766000000000 } from './1766000000000-add-recurring-schedules-postgres.js';
 export { AddRecurringSchedulesSqlite1766000000000 } from './1766000000000-add-recurring-schedules-sqlite.js';
+export { AddRecurringTraceContextPostgres1769000000000 } from './1769000000000-add-recurring-trace-context-postgres.js';
+export { AddRecurringTraceContextSqlite1769000000000 } from './1769000000000-add-recurring-trace-context-sqlite.js';
 
 /**
  * The migrations that create the scheduled-commands schema for a DataSource type, in order (the
- * table, then the trace-context column, then the recurring schedules), to spread into the DataSource's `migrations`:
+ * table, then the trace-context column, then the recurring schedules and their trace-context
+ * column), to spread into the DataSource's `migrations`:
  *
  * ```ts
  * new DataSource({ type: 'postgres', url, entities: [...], migrations: [...myMigrations, ...scheduledCommandsMigrations('postgres')] })
@@ -35,12 +40,14 @@ export function scheduledCommandsMigrations(type: string): (new () => object)[] 
         CreateScheduledCommandsTableSqlite1764000000000,
         AddScheduledCommandsTraceContextSqlite1765000000000,
         AddRecurringSchedulesSqlite1766000000000,
+        AddRecurringTraceContextSqlite1769000000000,
       ];
     case 'postgres':
       return [
         CreateScheduledCommandsTablePostgres1764000000000,
         AddScheduledCommandsTraceContextPostgres1765000000000,
         AddRecurringSchedulesPostgres1766000000000,
+        AddRecurringTraceContextPostgres1769000000000,
       ];
     case 'mysql':
     case 'mariadb':

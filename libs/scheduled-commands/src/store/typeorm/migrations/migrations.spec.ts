@@ -23,6 +23,8 @@ import {
   CreateScheduledCommandsTableSqlite1764000000000,
   AddRecurringSchedulesPostgres1766000000000,
   AddRecurringSchedulesSqlite1766000000000,
+  AddRecurringTraceContextPostgres1769000000000,
+  AddRecurringTraceContextSqlite1769000000000,
   scheduledCommandsMigrations,
 } from './index.js';
 
@@ -63,6 +65,7 @@ describe('scheduledCommandsMigrations()', () => {
       CreateScheduledCommandsTableSqlite1764000000000,
       AddScheduledCommandsTraceContextSqlite1765000000000,
       AddRecurringSchedulesSqlite1766000000000,
+      AddRecurringTraceContextSqlite1769000000000,
     ];
     expect(scheduledCommandsMigrations('better-sqlite3')).toEqual(sqlite);
     expect(scheduledCommandsMigrations('sqlite')).toEqual(sqlite);
@@ -70,6 +73,7 @@ describe('scheduledCommandsMigrations()', () => {
       CreateScheduledCommandsTablePostgres1764000000000,
       AddScheduledCommandsTraceContextPostgres1765000000000,
       AddRecurringSchedulesPostgres1766000000000,
+      AddRecurringTraceContextPostgres1769000000000,
     ]);
     for (const type of ['mysql', 'mariadb']) {
       expect(scheduledCommandsMigrations(type)).toEqual([
@@ -112,7 +116,7 @@ describe('SQLite migration', () => {
 
   it('creates exactly the schema synchronize creates, and leaves synchronize nothing to do', async () => {
     const migrated = await connect(base(database()));
-    expect(await migrated.runMigrations()).toHaveLength(3);
+    expect(await migrated.runMigrations()).toHaveLength(4);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     const synchronized = await connect({ ...base(database()), synchronize: true });
@@ -121,13 +125,17 @@ describe('SQLite migration', () => {
     await expectWorkingStore(migrated);
   });
 
-  it('is undone by its down(): the recurring schedules, the added column, then the table', async () => {
+  it('is undone by its down(): the column of the schedules, the recurring schedules, the added column, then the table', async () => {
     const dataSource = await connect(base(database()));
     await dataSource.runMigrations();
-    const columnNames = async () =>
-      (await dataSource.query(`SELECT name FROM pragma_table_info('scheduled_commands')`)).map(
+    const columnNames = async (table = 'scheduled_commands') =>
+      (await dataSource.query(`SELECT name FROM pragma_table_info('${table}')`)).map(
         (c: { name: string }) => c.name,
       );
+    expect(await columnNames('scheduled_commands_recurring')).toContain('trace_context');
+    await dataSource.undoLastMigration();
+    expect(await columnNames('scheduled_commands_recurring')).not.toContain('trace_context');
+    expect(await columnNames('scheduled_commands_recurring')).toHaveLength(23);
     await dataSource.undoLastMigration();
     expect(await columnNames()).toHaveLength(21);
     expect(await columnNames()).toContain('trace_context');
@@ -158,7 +166,7 @@ describe('SQLite migration', () => {
     );
     await first.destroy();
     const upgraded = await connect(base(file));
-    expect(await upgraded.runMigrations()).toHaveLength(2);
+    expect(await upgraded.runMigrations()).toHaveLength(3);
     expect(await pendingSchemaChanges(upgraded)).toEqual([]);
     const store = new TypeOrmScheduledCommandStore(upgraded, new SystemClock());
     const entry = await store.get('018f0000-0000-7000-8000-000000000001');
@@ -209,13 +217,13 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     await admin.query('CREATE SCHEMA synchronized');
 
     const migrated = await connect(base('migrated'));
-    expect(await migrated.runMigrations()).toHaveLength(3);
+    expect(await migrated.runMigrations()).toHaveLength(4);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     await connect({ ...base('synchronized'), synchronize: true });
     const expected = await schemaOf(admin, 'synchronized');
     // Entry columns, recurring-schedule columns, indexes (both primary keys among them).
-    expect(expected).toHaveLength(23 + 23 + 12);
+    expect(expected).toHaveLength(23 + 24 + 12);
     expect(await schemaOf(admin, 'migrated')).toEqual(expected);
 
     // The store finds the table in the DataSource's schema.
@@ -235,6 +243,17 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
           [column],
         )
       )[0].count;
+    const recurringColumns = async () =>
+      (
+        await dataSource.query(
+          `SELECT column_name FROM information_schema.columns
+           WHERE table_schema = 'public' AND table_name = 'scheduled_commands_recurring'`,
+        )
+      ).map((c: { column_name: string }) => c.column_name);
+    expect(await recurringColumns()).toContain('trace_context');
+    await dataSource.undoLastMigration();
+    expect(await recurringColumns()).not.toContain('trace_context');
+    expect(await recurringColumns()).toHaveLength(23);
     await dataSource.undoLastMigration();
     expect(await columnCount('recurring_name')).toBe(0);
     expect(await columnCount('trace_context')).toBe(1);
