@@ -20,9 +20,6 @@ export function encodeTraceContext(api: OpenTelemetryApi, spanContext: SpanConte
   return state && state.length <= MAX_TRACE_STATE ? `${parent} ${state}` : parent;
 }
 
-/** An all-zero trace or span id (a W3C `traceparent` with one is invalid). */
-const ZEROS = /^0+$/;
-
 /**
  * The remote span context stored by {@link encodeTraceContext}, or `null` when absent or unreadable.
  * Read once per run: one regular expression, no other validation pass.
@@ -34,7 +31,8 @@ export function decodeTraceContext(
   if (!stored) return null;
   const space = stored.indexOf(' ');
   const match = TRACEPARENT.exec(space < 0 ? stored : stored.slice(0, space));
-  if (!match || ZEROS.test(match[1]) || ZEROS.test(match[2])) return null;
+  // An all-zero trace or span id makes a traceparent invalid.
+  if (!match || match[1] === api.INVALID_TRACEID || match[2] === api.INVALID_SPANID) return null;
   return {
     traceId: match[1],
     spanId: match[2],
