@@ -12,8 +12,8 @@
  *   recurring = recurring lateness, 10; transactions = 11). `large`, `soak` and `dashboard` are not
  *   part of `--quick`. `telemetry` (our throughput with telemetry off, with no OpenTelemetry SDK,
  *   and with the SDK tracing every command) runs only when named here.
- * - `--profile`: write CPU profiles of our single worker process in the throughput scenario to
- *   `bench/results/profiles/` (open them in Chrome DevTools).
+ * - `--profile`: write CPU profiles of our single worker process in the throughput and telemetry
+ *   scenarios to `bench/results/profiles/` (open them in Chrome DevTools).
  * - `--no-build`: use the library's current `dist/` instead of building it first.
  */
 import { spawnSync } from 'node:child_process';

@@ -17,6 +17,9 @@ class InvoiceCommand extends Command<string> {
 @ScheduledCommand('telemetry.flaky')
 class FlakyCommand extends Command<void> {}
 
+@ScheduledCommand('telemetry.tick')
+class TickCommand extends Command<void> {}
+
 @Injectable()
 class Failures {
   left = 1;
@@ -30,6 +33,11 @@ class InvoiceHandler implements ICommandHandler<InvoiceCommand> {
     span.end();
     return `invoice for ${command.customer}`;
   }
+}
+
+@CommandHandler(TickCommand)
+class TickHandler implements ICommandHandler<TickCommand> {
+  async execute(): Promise<void> {}
 }
 
 @CommandHandler(FlakyCommand)
@@ -53,12 +61,16 @@ describe.skipIf(!pgAvailable())('OpenTelemetry across two applications on one Po
     // The producer schedules only (no worker, no handlers); the consumer runs the commands.
     producer = await createTestApp({
       typeorm,
-      options: { enabled: false, listen: false, commands: [InvoiceCommand, FlakyCommand] },
+      options: {
+        enabled: false,
+        listen: false,
+        commands: [InvoiceCommand, FlakyCommand, TickCommand],
+      },
     });
     consumer = await createTestApp({
       typeorm,
       options: { listen: false, retryDelayBase: 0, telemetry: { statusGaugeInterval: 0 } },
-      providers: [Failures, InvoiceHandler, FlakyHandler],
+      providers: [Failures, InvoiceHandler, FlakyHandler, TickHandler],
     });
   });
 
@@ -166,5 +178,52 @@ describe.skipIf(!pgAvailable())('OpenTelemetry across two applications on one Po
         expect(Object.keys(point.attributes).filter((k) => k.includes('id'))).toEqual([]);
       }
     }
+  });
+
+  it('each occurrence of a recurring schedule is a trace of its own, linked to the span that created the schedule', async () => {
+    await trace
+      .getTracer('http')
+      .startActiveSpan('PUT /schedules/ticks', (span) =>
+        producer.scheduler
+          .scheduleRecurring('telemetry-ticks', new TickCommand(), { every: 1_000 })
+          .finally(() => span.end()),
+      );
+    const http = sdk.span('PUT /schedules/ticks');
+    const create = sdk.span('create telemetry.tick');
+    expect(create.kind).toBe(SpanKind.PRODUCER);
+    expect(create.parentSpanContext?.spanId).toBe(http.spanContext().spanId);
+    expect(create.attributes).toMatchObject({
+      'messaging.system': 'nestjs_scheduled_commands',
+      'messaging.operation.type': 'create',
+      'messaging.operation.name': 'schedule_recurring',
+      'messaging.destination.name': 'telemetry.tick',
+      'scheduled_commands.recurring_name': 'telemetry-ticks',
+    });
+    // The consumer's materialiser creates the occurrences (one a second), its worker runs them; one
+    // more is triggered by hand.
+    const runs = () => sdk.finishedSpans().filter((s) => s.name === 'process telemetry.tick');
+    await until(async () => {
+      await consumer.runDue();
+      return runs().length >= 2;
+    });
+    const triggered = await producer.scheduler.triggerRecurring('telemetry-ticks');
+    await until(async () => {
+      await consumer.runDue();
+      return runs().some((s) => s.attributes['messaging.message.id'] === triggered);
+    });
+    await producer.scheduler.removeRecurring('telemetry-ticks');
+
+    const traces = new Set<string>();
+    for (const run of runs()) {
+      expect(run.kind).toBe(SpanKind.CONSUMER);
+      expect(run.parentSpanContext).toBeUndefined();
+      expect(run.attributes['scheduled_commands.attempt']).toBe(1);
+      expect(run.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([
+        [create.spanContext().traceId, create.spanContext().spanId],
+      ]);
+      traces.add(run.spanContext().traceId);
+    }
+    expect(traces.size).toBe(runs().length);
+    expect(traces.has(create.spanContext().traceId)).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ import type { RecurringScheduleRecord } from '../store/recurring-schedule-record
  */
 export interface RecurringSchedule extends Omit<
   RecurringScheduleRecord,
-  'payload' | 'version' | 'nextFireAt' | 'lastFireAt'
+  'payload' | 'version' | 'nextFireAt' | 'lastFireAt' | 'traceContext'
 > {
   /** When the next occurrence is due: its pending entry's time, or the next fire time; `null` when paused or ended. */
   readonly nextRunAt: Date | null;

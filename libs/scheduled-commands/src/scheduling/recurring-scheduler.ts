@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { Clock } from '../clock.js';
 import { ScheduledCommandsError } from '../errors/index.js';
 import { CommandRegistry } from '../registry/command-registry.js';
@@ -18,6 +18,7 @@ import type {
 } from '../store/recurring-schedule-record.js';
 import { ScheduledCommandStatus } from '../store/scheduled-command-entry.js';
 import { ScheduledCommandStore } from '../store/scheduled-command-store.js';
+import { ScheduledCommandsTelemetry } from '../telemetry/scheduled-commands-telemetry.js';
 import { newOccurrence, RecurringMaterializer } from '../worker/recurring-materializer.js';
 import { WorkerSignal } from '../worker/worker-signal.js';
 
@@ -70,6 +71,7 @@ export class RecurringScheduler implements OnModuleInit {
     private readonly clock: Clock,
     @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
     private readonly options: ResolvedScheduledCommandsOptions,
+    @Optional() private readonly telemetry?: ScheduledCommandsTelemetry,
   ) {}
 
   /**
@@ -103,6 +105,20 @@ export class RecurringScheduler implements OnModuleInit {
     const commandType = this.registry.nameOf(command);
     const payload = serializeCommand(commandType, command);
     const wanted = { ...o, commandType, payload, declared };
+    // With tracing, the write runs in a span whose context the schedule keeps for its occurrences.
+    if (this.telemetry?.active) {
+      return this.telemetry.produceRecurring(name, commandType, (traceContext) =>
+        this.write(name, { ...wanted, traceContext }),
+      );
+    }
+    return this.write(name, wanted);
+  }
+
+  /** Creates or changes the schedule `name` to `wanted` (a definition change: see {@link schedule}). */
+  private async write(
+    name: string,
+    wanted: Omit<RecurringScheduleFields, 'name' | 'paused' | 'nextFireAt' | 'lastFireAt'>,
+  ): Promise<RecurringSchedule> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.store.getRecurring(name);
       if (
@@ -214,7 +230,14 @@ export class RecurringScheduler implements OnModuleInit {
   }
 
   private async describe(record: RecurringScheduleRecord): Promise<RecurringSchedule> {
-    const { payload: _payload, version: _version, nextFireAt, lastFireAt: _last, ...rest } = record;
+    const {
+      payload: _payload,
+      version: _version,
+      nextFireAt,
+      lastFireAt: _last,
+      traceContext: _traceContext,
+      ...rest
+    } = record;
     const [pending, recent] = await Promise.all([
       this.store.find(
         { recurringName: record.name, status: ScheduledCommandStatus.Pending },

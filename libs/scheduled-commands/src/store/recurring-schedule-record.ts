@@ -22,6 +22,12 @@ export interface RecurringScheduleRecord extends NormalizedRecurringOptions {
   readonly nextFireAt: Date | null;
   /** The latest fire time an occurrence was created for. */
   readonly lastFireAt: Date | null;
+  /**
+   * The trace context (W3C `traceparent`, as stored with an entry) of the span in which the schedule
+   * was created or its definition last changed; every occurrence carries it, and its run links to it.
+   * `null` or absent without telemetry.
+   */
+  readonly traceContext?: string | null;
   /** Bumped by every write: the condition of every later write (optimistic concurrency). */
   readonly version: number;
   readonly createdAt: Date;

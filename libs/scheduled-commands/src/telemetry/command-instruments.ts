@@ -50,6 +50,10 @@ export class StatusCountsReader {
 /**
  * The metric instruments, made from one meter provider. Attribute objects are made once per command
  * type (a bounded set: the registered names) and reused, so recording allocates nothing of ours.
+ *
+ * The SDK hashes the attributes of every recording, so the per-run counter is added once per
+ * batch: runs started in one turn of the event loop (a claimed batch) are tallied, and the tally
+ * is added with one `add(n)` per command type in a microtask, before any later code can read it.
  */
 export class CommandInstruments {
   private readonly sent: Counter;
@@ -60,6 +64,14 @@ export class CommandInstruments {
   private readonly deadLetters: Counter;
   private readonly expiries: Counter;
   private readonly byType = new Map<string, Record<string, Attributes>>();
+  /** Runs started in this turn of the event loop and not added yet, by command type. */
+  private readonly startedTally = new Map<string, number>();
+  private readonly addStarted = (): void => {
+    for (const [commandType, count] of this.startedTally) {
+      this.consumed.add(count, this.attributes(commandType, 'process'));
+    }
+    this.startedTally.clear();
+  };
 
   constructor(
     readonly provider: MeterProvider,
@@ -114,7 +126,8 @@ export class CommandInstruments {
 
   /** A run started, `latenessMs` after its due time. */
   recordStarted(commandType: string, latenessMs: number): void {
-    this.consumed.add(1, this.attributes(commandType, 'process'));
+    if (this.startedTally.size === 0) queueMicrotask(this.addStarted);
+    this.startedTally.set(commandType, (this.startedTally.get(commandType) ?? 0) + 1);
     this.lateness.record(Math.max(0, latenessMs) / 1000, this.attributes(commandType, 'type'));
   }
 

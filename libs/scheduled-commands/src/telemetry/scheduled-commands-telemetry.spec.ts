@@ -217,6 +217,68 @@ describe('ScheduledCommandsTelemetry', () => {
     expect(retried.links.map((l) => l.context.spanId)).toEqual([send.spanContext().spanId]);
   });
 
+  it('a run after a lost lease (recovered, claimed again) links to the scheduling span too', async () => {
+    register();
+    const telemetry = newTelemetry();
+    const clock = new ManualClock();
+    const store = new InMemoryScheduledCommandStore(clock);
+    let command!: NewScheduledCommand;
+    await telemetry.produce([newCommand({ commandType: 'taken-over' })], async ([t]) => {
+      command = t;
+    });
+    await claimed(store, command); // a worker that dies: its lease runs out
+    clock.advance(10_001);
+    await store.recoverExpiredLeases(10);
+    const [again] = await store.claim({ workerId: 'w2', limit: 1, leaseMs: 10_000 });
+    await telemetry.process(again, async () => completed);
+
+    const send = sdk.span('send taken-over');
+    const run = sdk.span('process taken-over');
+    expect(run.attributes['scheduled_commands.attempt']).toBe(2);
+    expect(run.parentSpanContext).toBeUndefined();
+    expect(run.links.map((l) => l.context.spanId)).toEqual([send.spanContext().spanId]);
+  });
+
+  it('counts every run of a batch started in one turn, by command type', async () => {
+    register();
+    const telemetry = newTelemetry();
+    const store = new InMemoryScheduledCommandStore(new ManualClock());
+    for (const type of ['batch.a', 'batch.a', 'batch.b']) {
+      await store.schedule(newCommand({ commandType: type }));
+    }
+    const batch = await store.claim({ workerId: 'w', limit: 3, leaseMs: 10_000 });
+    await Promise.all(batch.map((entry) => telemetry.process(entry, async () => completed)));
+    const consumed = (await collectMetrics()).get(METRIC.consumed)!.dataPoints;
+    const of = (type: string) =>
+      consumed.find((p) => p.attributes['messaging.destination.name'] === type)?.value;
+    expect([of('batch.a'), of('batch.b')]).toEqual([2, 1]);
+  });
+
+  it('a span the sampler drops gets no outcome work, and the handler still runs in its context', async () => {
+    register();
+    const telemetry = newTelemetry();
+    const store = new InMemoryScheduledCommandStore(new ManualClock());
+    // A stored context whose sampled flag is off: the parent-based sampler drops the run's span.
+    const entry = await claimed(store, {
+      ...newCommand({ commandType: 'unsampled' }),
+      traceContext: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00',
+    });
+    let active: ReturnType<typeof trace.getActiveSpan>;
+    const outcome = await telemetry.process(entry, async () => {
+      active = trace.getActiveSpan();
+      return { kind: 'failed', error: 'boom', permanent: false, exception: new Error('boom') };
+    });
+    expect(outcome.kind).toBe('failed');
+    expect(active!.isRecording()).toBe(false);
+    expect(active!.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(spans.getFinishedSpans()).toEqual([]);
+    const duration = (await collectMetrics()).get(METRIC.processDuration)!;
+    expect(
+      duration.dataPoints.find((p) => p.attributes['messaging.destination.name'] === 'unsampled')
+        ?.attributes['scheduled_commands.outcome'],
+    ).toBe('failed');
+  });
+
   it('counts retries, dead letters and expiries from the lifecycle events, by command type only', async () => {
     register();
     const telemetry = newTelemetry();

@@ -162,15 +162,55 @@ export class ScheduledCommandsTelemetry implements OnModuleDestroy {
       send.end();
     }
     const instruments = this.metrics();
-    if (instruments) for (const entry of entries) instruments.recordSent(entry.commandType);
+    if (instruments) countByType(entries, (type, count) => instruments.recordSent(type, count));
     return result;
   }
 
   /**
+   * Creates or changes the recurring schedule `name` through `write` inside a producer span `create
+   * <commandType>` (operation name `schedule_recurring`), whose context `write` stores with the
+   * schedule: every occurrence carries it, and its run links to it. Call it only when {@link active}.
+   */
+  async produceRecurring<R>(
+    name: string,
+    commandType: string,
+    write: (traceContext: string | null) => Promise<R>,
+  ): Promise<R> {
+    const api = this.api as OpenTelemetryApi;
+    const tracer = this.tracing();
+    if (tracer === null) return write(null);
+    const span = tracer.startSpan(`create ${commandType}`, {
+      kind: api.SpanKind.PRODUCER,
+      attributes: {
+        [ATTR.system]: MESSAGING_SYSTEM,
+        [ATTR.operationType]: 'create',
+        [ATTR.operationName]: 'schedule_recurring',
+        [ATTR.destination]: commandType,
+        [ATTR.recurringName]: name,
+      },
+    });
+    const traceContext = encodeTraceContext(api, span.spanContext());
+    try {
+      return await api.context.with(api.trace.setSpan(api.context.active(), span), () =>
+        write(traceContext),
+      );
+    } catch (error) {
+      this.failSpan(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /**
    * Runs one attempt of `entry` through `run` inside a consumer span `process <commandType>`: the
-   * first attempt is a child of the scheduling span, a later one (retry, requeue, take-over) a new
-   * trace linked to it. The span is the active context while the handler runs, so the handler's own
-   * spans nest under it. Records the run's metrics. Call it only when {@link active}.
+   * first attempt of a one-off command is a child of the scheduling span; a later attempt (retry,
+   * requeue, take-over) and every occurrence of a recurring schedule start a new trace linked to it.
+   * The span is the active context while the handler runs, so the handler's own spans nest under it.
+   * Records the run's metrics. Call it only when {@link active}.
+   *
+   * This runs for every command: the tracer and the instruments are looked up once, the span's
+   * attributes are one object literal, and a span the sampler dropped gets no further attribute work.
    */
   process(entry: ScheduledCommandEntry, run: () => Promise<RunOutcome>): Promise<RunOutcome> {
     const api = this.api as OpenTelemetryApi;
@@ -178,43 +218,53 @@ export class ScheduledCommandsTelemetry implements OnModuleDestroy {
     const latenessMs = entry.startedAt
       ? entry.startedAt.getTime() - entry.scheduledFor.getTime()
       : 0;
-    this.metrics()?.recordStarted(entry.commandType, latenessMs);
+    const instruments = this.metrics();
+    instruments?.recordStarted(entry.commandType, latenessMs);
     const tracer = this.tracing();
     if (tracer === null) {
-      return run().then((outcome) => this.processed(entry, outcome, started, undefined));
+      return run().then((outcome) => this.processed(entry, outcome, started, instruments, null));
     }
     const stored = decodeTraceContext(api, entry.traceContext);
-    const firstAttempt = entry.attempts <= 1;
     const options: SpanOptions = {
       kind: api.SpanKind.CONSUMER,
       attributes: {
-        ...messageAttributes('process', entry.commandType, entry.id),
+        [ATTR.system]: MESSAGING_SYSTEM,
+        [ATTR.operationType]: 'process',
+        [ATTR.operationName]: 'process',
+        [ATTR.destination]: entry.commandType,
+        [ATTR.messageId]: entry.id,
         [ATTR.attempt]: entry.attempts,
         [ATTR.lateness]: latenessMs,
       },
     };
     let parent = api.ROOT_CONTEXT;
-    if (stored && firstAttempt) parent = api.trace.setSpanContext(parent, stored);
-    else if (stored) options.links = [{ context: stored }];
+    if (stored !== null) {
+      if (entry.attempts <= 1 && entry.recurringName === null)
+        parent = api.trace.setSpanContext(parent, stored);
+      else options.links = [{ context: stored }];
+    }
     const span = tracer.startSpan(`process ${entry.commandType}`, options, parent);
     return api.context
       .with(api.trace.setSpan(parent, span), run)
-      .then((outcome) => this.processed(entry, outcome, started, span));
+      .then((outcome) => this.processed(entry, outcome, started, instruments, span));
   }
 
   private processed(
     entry: ScheduledCommandEntry,
     outcome: RunOutcome,
     started: number,
-    span: Span | undefined,
+    instruments: CommandInstruments | null,
+    span: Span | null,
   ): RunOutcome {
     const name = outcomeName(outcome);
-    if (span) {
-      span.setAttribute(ATTR.outcome, name);
-      if (outcome.kind === 'failed') this.failSpan(span, outcome.exception ?? outcome.error);
+    if (span !== null) {
+      if (span.isRecording()) {
+        span.setAttribute(ATTR.outcome, name);
+        if (outcome.kind === 'failed') this.failSpan(span, outcome.exception ?? outcome.error);
+      }
       span.end();
     }
-    this.metrics()?.recordProcessed(entry.commandType, name, (performance.now() - started) / 1000);
+    instruments?.recordProcessed(entry.commandType, name, (performance.now() - started) / 1000);
     return outcome;
   }
 
@@ -267,6 +317,19 @@ export class ScheduledCommandsTelemetry implements OnModuleDestroy {
     }
     return this.instruments;
   }
+}
+
+/** Calls `record` once per command type of `entries`, with how many entries have it. */
+function countByType(
+  entries: readonly NewScheduledCommand[],
+  record: (commandType: string, count: number) => void,
+): void {
+  const type = commonType(entries);
+  if (type !== null) return record(type, entries.length);
+  const counts = new Map<string, number>();
+  for (const entry of entries)
+    counts.set(entry.commandType, (counts.get(entry.commandType) ?? 0) + 1);
+  for (const [commandType, count] of counts) record(commandType, count);
 }
 
 /** The command type shared by every entry, or `null` when they differ. */

@@ -25,6 +25,8 @@ export const ATTR = Object.freeze({
   lateness: 'scheduled_commands.lateness_ms',
   /** How a run ended: `completed`, `failed`, `timed_out` or `rejected` (can never run). */
   outcome: 'scheduled_commands.outcome',
+  /** The name of a recurring schedule (on the span that creates or changes it; never on a metric). */
+  recurringName: 'scheduled_commands.recurring_name',
   /** An entry's status (gauges). */
   status: 'scheduled_commands.status',
 });

@@ -30,6 +30,8 @@ describe('stored trace context', () => {
       'garbage',
       `01-${traceId}-${spanId}-01`,
       `00-${'0'.repeat(32)}-${spanId}-01`,
+      `00-${traceId}-${'0'.repeat(16)}-01`,
+      `00-${traceId.toUpperCase()}-${spanId}-01`,
       `00-${traceId}-${spanId}`,
     ]) {
       expect(decodeTraceContext(api, bad)).toBeNull();

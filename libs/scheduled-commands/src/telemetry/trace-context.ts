@@ -1,6 +1,5 @@
 import type { OpenTelemetryApi } from './opentelemetry-api.js';
 
-type Context = ReturnType<OpenTelemetryApi['context']['active']>;
 type SpanContext = NonNullable<ReturnType<OpenTelemetryApi['trace']['getSpanContext']>>;
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -21,7 +20,10 @@ export function encodeTraceContext(api: OpenTelemetryApi, spanContext: SpanConte
   return state && state.length <= MAX_TRACE_STATE ? `${parent} ${state}` : parent;
 }
 
-/** The remote span context stored by {@link encodeTraceContext}, or `null` when absent or unreadable. */
+/**
+ * The remote span context stored by {@link encodeTraceContext}, or `null` when absent or unreadable.
+ * Read once per run: one regular expression, no other validation pass.
+ */
 export function decodeTraceContext(
   api: OpenTelemetryApi,
   stored: string | null | undefined,
@@ -29,22 +31,13 @@ export function decodeTraceContext(
   if (!stored) return null;
   const space = stored.indexOf(' ');
   const match = TRACEPARENT.exec(space < 0 ? stored : stored.slice(0, space));
-  if (!match) return null;
-  const spanContext: SpanContext = {
+  // An all-zero trace or span id makes a traceparent invalid.
+  if (!match || match[1] === api.INVALID_TRACEID || match[2] === api.INVALID_SPANID) return null;
+  return {
     traceId: match[1],
     spanId: match[2],
     traceFlags: parseInt(match[3], 16),
     isRemote: true,
     traceState: space < 0 ? undefined : api.createTraceState(stored.slice(space + 1)),
   };
-  return api.isSpanContextValid(spanContext) ? spanContext : null;
-}
-
-/** `parent` with the stored span context as its active span (for a child span). */
-export function contextWithStoredParent(
-  api: OpenTelemetryApi,
-  parent: Context,
-  spanContext: SpanContext,
-): Context {
-  return api.trace.setSpanContext(parent, spanContext);
 }

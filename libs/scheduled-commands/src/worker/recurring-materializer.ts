@@ -48,6 +48,8 @@ export function newOccurrence(
     idempotencyKey: null,
     recurringName: schedule.name,
     fireTime,
+    // The schedule's context: the occurrence's run links to it (it is not the run's parent).
+    traceContext: schedule.traceContext ?? null,
   };
 }
 

@@ -82,4 +82,8 @@ export class RecurringScheduleEntity {
 
   @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
   updatedAt!: number;
+
+  /** See `RecurringScheduleRecord.traceContext`; added by a later migration, hence last. */
+  @Column({ name: 'trace_context', type: 'text', nullable: true })
+  traceContext!: string | null;
 }

@@ -27,6 +27,7 @@ export const RECURRING_COLUMNS = [
   'paused',
   'next_fire_at',
   'last_fire_at',
+  'trace_context',
 ] as const;
 
 const OCCURRENCE_COLUMNS: readonly JsonColumn[] = [
@@ -41,6 +42,7 @@ const OCCURRENCE_COLUMNS: readonly JsonColumn[] = [
   { name: 'v_metadata', type: 'text' },
   { name: 'v_recurring_name', type: 'text' },
   { name: 'v_fire_time', type: 'bigint' },
+  { name: 'v_trace_context', type: 'text' },
 ];
 
 /** The statements of one store; see {@link recurringStatements}. */
@@ -96,10 +98,10 @@ export function recurringStatements(
      */
     insertOccurrences: dialect.notifying(`INSERT INTO ${entries} (id, command_type, payload, status,
         scheduled_for, priority, retry_count, max_retries, attempts, expires_at, correlation_id,
-        metadata, idempotency_key, created_at, recurring_name, recurring_fire_time)
+        metadata, idempotency_key, created_at, recurring_name, recurring_fire_time, trace_context)
       SELECT v_id, v_command_type, v_payload, 'pending', ${due}, v_priority, 0, v_max_retries, 0,
              ${due} + v_expires_after, v_correlation_id, v_metadata, NULL, $now,
-             v_recurring_name, v_fire_time
+             v_recurring_name, v_fire_time, v_trace_context
       FROM ${dialect.jsonRows('$1', OCCURRENCE_COLUMNS)}
       WHERE true
       ON CONFLICT (recurring_name, recurring_fire_time) WHERE recurring_fire_time IS NOT NULL

@@ -60,6 +60,7 @@ function toRecord(row: Row): RecurringScheduleRecord {
     version: Number(row.version),
     createdAt: new Date(Number(row.created_at)),
     updatedAt: new Date(Number(row.updated_at)),
+    traceContext: textOrNull(row.trace_context),
   };
 }
 
@@ -86,6 +87,7 @@ function columnParams(s: RecurringScheduleFields): unknown[] {
     paused: s.paused ? 1 : 0,
     next_fire_at: ms(s.nextFireAt),
     last_fire_at: ms(s.lastFireAt),
+    trace_context: s.traceContext ?? null,
   };
   return RECURRING_COLUMNS.map((column) => values[column]);
 }
@@ -103,6 +105,7 @@ function occurrenceRow(o: NewRecurringOccurrence): Row {
     v_metadata: o.metadata ? JSON.stringify(o.metadata) : null,
     v_recurring_name: o.recurringName,
     v_fire_time: ms(o.fireTime),
+    v_trace_context: o.traceContext ?? null,
   };
 }
 

@@ -9,6 +9,8 @@ import { AddRecurringSchedulesSqlite1766000000000 } from './1766000000000-add-re
 import { ReplaceCommandTypeIndexMysql1768000000000 } from './1768000000000-replace-command-type-index-mysql.js';
 import { ReplaceCommandTypeIndexPostgres1768000000000 } from './1768000000000-replace-command-type-index-postgres.js';
 import { ReplaceCommandTypeIndexSqlite1768000000000 } from './1768000000000-replace-command-type-index-sqlite.js';
+import { AddRecurringTraceContextPostgres1769000000000 } from './1769000000000-add-recurring-trace-context-postgres.js';
+import { AddRecurringTraceContextSqlite1769000000000 } from './1769000000000-add-recurring-trace-context-sqlite.js';
 
 export { CreateScheduledCommandsTableMysql1764000000000 } from './1764000000000-create-scheduled-commands-table-mysql.js';
 export { CreateScheduledCommandsTablePostgres1764000000000 } from './1764000000000-create-scheduled-commands-table-postgres.js';
@@ -20,10 +22,13 @@ export { AddRecurringSchedulesSqlite1766000000000 } from './1766000000000-add-re
 export { ReplaceCommandTypeIndexMysql1768000000000 } from './1768000000000-replace-command-type-index-mysql.js';
 export { ReplaceCommandTypeIndexPostgres1768000000000 } from './1768000000000-replace-command-type-index-postgres.js';
 export { ReplaceCommandTypeIndexSqlite1768000000000 } from './1768000000000-replace-command-type-index-sqlite.js';
+export { AddRecurringTraceContextPostgres1769000000000 } from './1769000000000-add-recurring-trace-context-postgres.js';
+export { AddRecurringTraceContextSqlite1769000000000 } from './1769000000000-add-recurring-trace-context-sqlite.js';
 
 /**
  * The migrations that create the scheduled-commands schema for a DataSource type, in order (the
- * table, then the trace-context column, then the recurring schedules, then the command-type index),
+ * table, then the trace-context column, then the recurring schedules, then the command-type index, then the recurring
+ * schedules' trace-context column),
  * to spread into the DataSource's `migrations`:
  *
  * ```ts
@@ -43,6 +48,7 @@ export function scheduledCommandsMigrations(type: string): (new () => object)[] 
         AddScheduledCommandsTraceContextSqlite1765000000000,
         AddRecurringSchedulesSqlite1766000000000,
         ReplaceCommandTypeIndexSqlite1768000000000,
+        AddRecurringTraceContextSqlite1769000000000,
       ];
     case 'postgres':
       return [
@@ -50,6 +56,7 @@ export function scheduledCommandsMigrations(type: string): (new () => object)[] 
         AddScheduledCommandsTraceContextPostgres1765000000000,
         AddRecurringSchedulesPostgres1766000000000,
         ReplaceCommandTypeIndexPostgres1768000000000,
+        AddRecurringTraceContextPostgres1769000000000,
       ];
     case 'mysql':
     case 'mariadb':

@@ -26,6 +26,8 @@ import {
   ReplaceCommandTypeIndexMysql1768000000000,
   ReplaceCommandTypeIndexPostgres1768000000000,
   ReplaceCommandTypeIndexSqlite1768000000000,
+  AddRecurringTraceContextPostgres1769000000000,
+  AddRecurringTraceContextSqlite1769000000000,
   scheduledCommandsMigrations,
 } from './index.js';
 
@@ -67,6 +69,7 @@ describe('scheduledCommandsMigrations()', () => {
       AddScheduledCommandsTraceContextSqlite1765000000000,
       AddRecurringSchedulesSqlite1766000000000,
       ReplaceCommandTypeIndexSqlite1768000000000,
+      AddRecurringTraceContextSqlite1769000000000,
     ];
     expect(scheduledCommandsMigrations('better-sqlite3')).toEqual(sqlite);
     expect(scheduledCommandsMigrations('sqlite')).toEqual(sqlite);
@@ -75,6 +78,7 @@ describe('scheduledCommandsMigrations()', () => {
       AddScheduledCommandsTraceContextPostgres1765000000000,
       AddRecurringSchedulesPostgres1766000000000,
       ReplaceCommandTypeIndexPostgres1768000000000,
+      AddRecurringTraceContextPostgres1769000000000,
     ]);
     for (const type of ['mysql', 'mariadb']) {
       expect(scheduledCommandsMigrations(type)).toEqual([
@@ -126,7 +130,7 @@ describe('SQLite migration', () => {
 
   it('creates exactly the schema synchronize creates, and leaves synchronize nothing to do', async () => {
     const migrated = await connect(base(database()));
-    expect(await migrated.runMigrations()).toHaveLength(4);
+    expect(await migrated.runMigrations()).toHaveLength(5);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     const synchronized = await connect({ ...base(database()), synchronize: true });
@@ -135,13 +139,17 @@ describe('SQLite migration', () => {
     await expectWorkingStore(migrated);
   });
 
-  it('is undone by its down(): the command-type index, the recurring schedules, the added column, then the table', async () => {
+  it('is undone by its down(): the column of the schedules, the command-type index, the recurring schedules, the added column, then the table', async () => {
     const dataSource = await connect(base(database()));
     await dataSource.runMigrations();
-    const columnNames = async () =>
-      (await dataSource.query(`SELECT name FROM pragma_table_info('scheduled_commands')`)).map(
+    const columnNames = async (table = 'scheduled_commands') =>
+      (await dataSource.query(`SELECT name FROM pragma_table_info('${table}')`)).map(
         (c: { name: string }) => c.name,
       );
+    expect(await columnNames('scheduled_commands_recurring')).toContain('trace_context');
+    await dataSource.undoLastMigration();
+    expect(await columnNames('scheduled_commands_recurring')).not.toContain('trace_context');
+    expect(await columnNames('scheduled_commands_recurring')).toHaveLength(23);
     expect(await sqliteTypeIndexes(dataSource)).toEqual(['IDX_scheduled_commands_type']);
     await dataSource.undoLastMigration();
     expect(await sqliteTypeIndexes(dataSource)).toEqual(['IDX_scheduled_commands_command_type']);
@@ -175,7 +183,7 @@ describe('SQLite migration', () => {
     );
     await first.destroy();
     const upgraded = await connect(base(file));
-    expect(await upgraded.runMigrations()).toHaveLength(3);
+    expect(await upgraded.runMigrations()).toHaveLength(4);
     expect(await pendingSchemaChanges(upgraded)).toEqual([]);
     expect(await sqliteTypeIndexes(upgraded)).toEqual(['IDX_scheduled_commands_type']);
     const store = new TypeOrmScheduledCommandStore(upgraded, new SystemClock());
@@ -229,13 +237,13 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
     await admin.query('CREATE SCHEMA synchronized');
 
     const migrated = await connect(base('migrated'));
-    expect(await migrated.runMigrations()).toHaveLength(4);
+    expect(await migrated.runMigrations()).toHaveLength(5);
     expect(await pendingSchemaChanges(migrated)).toEqual([]);
 
     await connect({ ...base('synchronized'), synchronize: true });
     const expected = await schemaOf(admin, 'synchronized');
     // Entry columns, recurring-schedule columns, indexes (both primary keys among them).
-    expect(expected).toHaveLength(23 + 23 + 12);
+    expect(expected).toHaveLength(23 + 24 + 12);
     expect(await schemaOf(admin, 'migrated')).toEqual(expected);
 
     // The store finds the table in the DataSource's schema.
@@ -255,6 +263,17 @@ describe.skipIf(!pgAvailable())('PostgreSQL migration', () => {
           [column],
         )
       )[0].count;
+    const recurringColumns = async () =>
+      (
+        await dataSource.query(
+          `SELECT column_name FROM information_schema.columns
+           WHERE table_schema = 'public' AND table_name = 'scheduled_commands_recurring'`,
+        )
+      ).map((c: { column_name: string }) => c.column_name);
+    expect(await recurringColumns()).toContain('trace_context');
+    await dataSource.undoLastMigration();
+    expect(await recurringColumns()).not.toContain('trace_context');
+    expect(await recurringColumns()).toHaveLength(23);
     const typeIndexes = async () =>
       (
         await dataSource.query(

@@ -56,3 +56,17 @@ export function recurringStatements(
     down: [...added.down, `DROP TABLE ${recurring}`],
   };
 }
+
+/**
+ * Statements adding the `trace_context` column of the schedules (`up`) and dropping it (`down`);
+ * `recurring` is the quoted table name. The column is nullable with no default: no row is rewritten.
+ */
+export function recurringTraceContextStatements(recurring: string): {
+  up: string[];
+  down: string[];
+} {
+  return {
+    up: [`ALTER TABLE ${recurring} ADD COLUMN "trace_context" text`],
+    down: [`ALTER TABLE ${recurring} DROP COLUMN "trace_context"`],
+  };
+}
