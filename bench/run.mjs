@@ -6,10 +6,11 @@
  *
  * Options:
  * - `--quick`: fewer commands and runs, no four-process variant (under two minutes on 2 cores).
- * - `--only=throughput,timing,backlog,memory,large,soak,dashboard,recurring,transactions,telemetry`:
+ * - `--only=throughput,timing,backlog,memory,large,soak,dashboard,recurring,transactions,mariadb,telemetry`:
  *   run some scenarios only (timing = scenarios 2, 3, 6; large = ten million finished rows, 7;
  *   soak = ten minutes at a steady rate, 8; dashboard = the dashboard's API on a million entries, 9;
- *   recurring = recurring lateness, 10; transactions = 11). `large`, `soak` and `dashboard` are not
+ *   recurring = recurring lateness, 10; transactions = 11; mariadb = our store on a throw-away
+ *   MariaDB beside PostgreSQL, 12). `large`, `soak` and `dashboard` are not
  *   part of `--quick`. `telemetry` (our throughput with telemetry off, with no OpenTelemetry SDK,
  *   and with the SDK tracing every command) runs only when named here.
  * - `--profile`: write CPU profiles of our single worker process in the throughput and telemetry
@@ -19,13 +20,16 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { startMariadb } from '../scripts/mariadb.mjs';
 import { startPostgres } from '../scripts/pg.mjs';
 import { withClient } from './lib/db.mjs';
+import { firstRow, withMysql } from './lib/mysql.mjs';
 import { BENCH_DIR } from './lib/processes.mjs';
 import { writeResult } from './lib/report.mjs';
 import { backlog } from './scenarios/backlog.mjs';
 import { dashboard } from './scenarios/dashboard.mjs';
 import { largeTable } from './scenarios/large-table.mjs';
+import { mariadb } from './scenarios/mariadb.mjs';
 import { memory } from './scenarios/memory.mjs';
 import { recurring } from './scenarios/recurring.mjs';
 import { soak } from './scenarios/soak.mjs';
@@ -52,6 +56,7 @@ const known = [
   'telemetry',
   'recurring',
   'transactions',
+  'mariadb',
 ];
 /** Not part of `--quick`: they take minutes whatever their size. */
 const slow = ['large', 'soak', 'dashboard'];
@@ -86,12 +91,24 @@ if (!flag('no-build')) {
 
 process.stderr.write('Starting a throw-away PostgreSQL server...\n');
 const server = await startPostgres();
+// MariaDB only for the scenario that uses it.
+let mariadbServer;
+if (wanted('mariadb')) {
+  process.stderr.write('Starting a throw-away MariaDB server...\n');
+  try {
+    mariadbServer = await startMariadb();
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+const stopServers = () => Promise.all([server.stop(), mariadbServer?.stop()]);
 let interrupted = false;
 const onSignal = async (signal) => {
   if (interrupted) return;
   interrupted = true;
-  process.stderr.write(`\n${signal}: stopping PostgreSQL\n`);
-  await server.stop();
+  process.stderr.write(`\n${signal}: stopping the database servers\n`);
+  await stopServers();
   process.exit(130);
 };
 process.once('SIGINT', onSignal);
@@ -108,6 +125,12 @@ try {
       full_page_writes: await get('full_page_writes'),
     };
   });
+  const mariadbVersion = mariadbServer
+    ? await withMysql(
+        mariadbServer.url,
+        async (c) => (await firstRow(c, 'SELECT VERSION() AS v')).v,
+      )
+    : undefined;
   const machine = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,
@@ -115,12 +138,18 @@ try {
     node: process.version,
     platform: `${os.type()} ${os.release()}`,
     postgres: settings,
+    ...(mariadbVersion ? { mariadb: mariadbVersion } : {}),
   };
   console.log(`# Benchmark (${quick ? 'quick' : 'full'})`);
   console.log(
-    `\n${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}, PostgreSQL ${settings.server_version} on 127.0.0.1 (fsync=${settings.fsync}, synchronous_commit=${settings.synchronous_commit}, full_page_writes=${settings.full_page_writes}).`,
+    `\n${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}, PostgreSQL ${settings.server_version} on 127.0.0.1 (fsync=${settings.fsync}, synchronous_commit=${settings.synchronous_commit}, full_page_writes=${settings.full_page_writes})${mariadbVersion ? `; MariaDB ${mariadbVersion} on 127.0.0.1 (scripts/mariadb.mjs: innodb_flush_log_at_trx_commit=2, no binary log)` : ''}.`,
   );
-  const ctx = { serverUrl: server.url, quick, profile: flag('profile') };
+  const ctx = {
+    serverUrl: server.url,
+    mysqlUrl: mariadbServer?.url,
+    quick,
+    profile: flag('profile'),
+  };
   const meta = { quick, date: new Date().toISOString(), machine };
   const save = (result) => {
     const file = writeResult(`${result.name}${quick ? '.quick' : ''}`, { ...meta, ...result });
@@ -148,6 +177,7 @@ try {
     ['telemetry', async () => save(await telemetry(ctx))],
     ['recurring', async () => save(await recurring(ctx))],
     ['transactions', async () => save(await transactions(ctx))],
+    ['mariadb', async () => save(await mariadb(ctx))],
   ];
   for (const [name, run] of scenarios) {
     if (!wanted(name)) continue;
@@ -161,6 +191,6 @@ try {
   for (const table of deferred) console.log(table);
   console.log(`\nDone in ${elapsed()}.`);
 } finally {
-  if (!interrupted) await server.stop();
+  if (!interrupted) await stopServers();
 }
 process.exit(failed ? 1 : 0);

@@ -9,7 +9,8 @@
  * Driven by `bench/run.mjs` over IPC (protocol: `bench/lib/child.mjs`); configured by environment:
  * - `BENCH_ROLE`: `setup` (create the schema, then serve requests without a worker), `client`
  *   (schedule on request, no worker), `worker` (run commands), `both` (schedule and run).
- * - `BENCH_DB`: `postgres` or `sqlite`; `BENCH_URL`: connection URL or SQLite file.
+ * - `BENCH_DB`: `postgres`, `mariadb` or `sqlite`; `BENCH_URL`: connection URL or SQLite file
+ *   (MariaDB: the `setup` role creates the table with the shipped migrations).
  * - `BENCH_BATCH`, `BENCH_CONCURRENCY`, `BENCH_POLL`: module options `batchSize`, `concurrency`,
  *   `pollingInterval`.
  * - `BENCH_WAIT_GO=1`: import everything, report `loaded`, and start the application only on `go`.
@@ -36,6 +37,7 @@ import {
   getScheduledCommandContext,
   ScheduledCommand,
   ScheduledCommandsModule,
+  scheduledCommandsMigrations,
 } from 'nestjs-scheduled-commands';
 import { DataSource } from 'typeorm';
 import { inChunks, intEnv, now, Probe, send, serve, waitForGo } from './lib/child.mjs';
@@ -128,6 +130,15 @@ function typeOrmOptions() {
     common.logger = statementProbe;
   if (env.BENCH_DB === 'sqlite')
     return { ...common, type: 'better-sqlite3', database: env.BENCH_URL };
+  if (env.BENCH_DB === 'mariadb')
+    return {
+      ...common,
+      type: 'mariadb',
+      url: env.BENCH_URL,
+      synchronize: false,
+      migrations: scheduledCommandsMigrations('mariadb'),
+      migrationsRun: role === 'setup',
+    };
   return { ...common, type: 'postgres', url: env.BENCH_URL, applicationName: `bench-ours-${role}` };
 }
 

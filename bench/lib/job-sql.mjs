@@ -69,7 +69,7 @@ export async function insertJobsPg(
 }
 
 /** A UUIDv7 for epoch-ms `ms` (random bits from `crypto`). */
-function uuidv7(ms) {
+export function uuidv7(ms) {
   const bytes = crypto.randomBytes(16);
   bytes.writeUIntBE(ms, 0, 6);
   bytes[6] = 0x70 | (bytes[6] & 0x0f);

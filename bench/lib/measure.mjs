@@ -6,6 +6,7 @@
 import { backendCpu, cpuBetween, cpuMs } from './cpu.mjs';
 import { lockTable, pollUntil, withClient } from './db.mjs';
 import { insertJobsPg, insertJobsSqlite } from './job-sql.mjs';
+import { lockMysqlTable, mysqlServerCpu, pollMysqlUntil, withMysql, firstRow } from './mysql.mjs';
 import { now, sleep, spawnAll } from './processes.mjs';
 import { freshStore, workerProcess } from './systems.mjs';
 
@@ -42,16 +43,31 @@ async function finishedAt(system, store, target) {
   if (system.db === 'postgres') {
     return withClient(store.url, (c) => pollUntil(c, system.doneSql, target));
   }
+  if (system.db === 'mariadb') return pollMysqlUntil(store.url, system.doneSql, target);
   while (Number(Object.values(await store.query(system.doneSql))[0]) < target) await sleep(5);
   return now();
 }
+
+/** The start gate of a server database: its job table locked by one connection. */
+const lockGate = (system, store) =>
+  system.db === 'mariadb'
+    ? lockMysqlTable(store.url, system.table)
+    : lockTable(store.url, system.table);
+
+/** CPU so far of the database server serving `store`, by pid (`null` for SQLite). */
+const databaseCpu = (system, store) =>
+  system.db === 'postgres'
+    ? backendCpu(store.url)
+    : system.db === 'mariadb'
+      ? mysqlServerCpu(store.url)
+      : null;
 
 /**
  * One throughput run of `system` on `store` (from `freshStore`, whose client inserts the jobs).
  *
  * PostgreSQL: the system's job table is locked (`ACCESS EXCLUSIVE`) while the workers boot; every
- * worker blocks on its first query of it; the clock starts when the lock is released. SQLite (no
- * such gate): workers import everything, then start their applications together; the clock starts
+ * worker blocks on its first query of it; the clock starts when the lock is released. MariaDB: the
+ * same with `LOCK TABLES ... WRITE`. SQLite (no such gate): workers import everything, then start their applications together; the clock starts
  * at the first handler start. The clock stops at the first poll (every 5 ms, once every handler has
  * run) that finds every job finished in the database (completed; for graphile-worker: deleted).
  *
@@ -77,8 +93,9 @@ export async function runThroughput(system, store, options) {
   const doneSql = system.doneSql;
   const target = Number(Object.values(await store.query(doneSql))[0]) + count;
 
-  const pg = system.db === 'postgres';
-  let gate = pg ? await lockTable(store.url, system.table) : undefined;
+  // A server database: gated, with the CPU of its server measured (PostgreSQL or MariaDB).
+  const pg = system.db !== 'sqlite';
+  let gate = pg ? await lockGate(system, store) : undefined;
   let workers = [];
   try {
     const env = {
@@ -104,7 +121,7 @@ export async function runThroughput(system, store, options) {
     if (pg) await Promise.all(workers.map((w) => w.request('resetPeak')));
     // CPU time from here to the end: the workers' own, and their database backends' (PostgreSQL).
     const workerCpu0 = workers.map((w) => cpuMs(w.proc.pid));
-    const backendCpu0 = pg ? await backendCpu(store.url) : null;
+    const backendCpu0 = await databaseCpu(system, store);
     let t0;
     if (pg) {
       t0 = await gate.open();
@@ -120,7 +137,7 @@ export async function runThroughput(system, store, options) {
       }
     });
     const t1 = await finishedAt(system, store, target);
-    const databaseCpu = pg ? cpuBetween(backendCpu0, await backendCpu(store.url)) : null;
+    const serverCpu = pg ? cpuBetween(backendCpu0, await databaseCpu(system, store)) : null;
     const workerCpu1 = workers.map((w) => cpuMs(w.proc.pid));
     const stats = await Promise.all(workers.map((w) => w.request('stats')));
     const endHeap = idleHeap
@@ -150,10 +167,11 @@ export async function runThroughput(system, store, options) {
         firstStartMs: round(s.firstStart - t0),
         lastStartMs: round(s.lastStart - t0),
       })),
-      // CPU microseconds per job: worker processes, and the PostgreSQL backends serving the database.
-      // (SQLite: the workers start their applications inside the measured time, so none is given.)
+      // CPU microseconds per job: worker processes, and the PostgreSQL backends serving the database
+      // (MariaDB: the whole server process). (SQLite: the workers start their applications inside
+      // the measured time, so none is given.)
       workerCpuUsPerJob: pg ? usPerJob(workerCpu0, workerCpu1, count) : null,
-      databaseCpuUsPerJob: databaseCpu === null ? null : round((databaseCpu * 1000) / count, 0),
+      databaseCpuUsPerJob: serverCpu === null ? null : round((serverCpu * 1000) / count, 0),
       idleRssMb: idle.map((s) => round(s.rss / 1e6, 0)),
       peakRssMb: stats.map((s) => round(s.peakRss / 1e6, 0)),
       endRssMb: stats.map((s) => round(s.rss / 1e6, 0)),
@@ -190,7 +208,7 @@ export const WARM_GATE_HOLD_MS = 2_500;
  * handler start after it.
  */
 async function warmRound(system, store, workers, count) {
-  const pg = system.db === 'postgres';
+  const pg = system.db !== 'sqlite';
   const doneSql = system.doneSql;
   // Read once the jobs are in (some figures count the jobs left), in the transaction that inserted
   // them, before any worker can see them.
@@ -204,20 +222,25 @@ async function warmRound(system, store, workers, count) {
   let workerCpu0;
   let backendCpu0 = null;
   if (pg) {
-    const gate = await lockTable(store.url, system.table);
+    // MariaDB: under LOCK TABLES a statement may name the locked table once only, so the figure
+    // (which names it twice) is read before: nothing is due or running then, and the jobs the gate
+    // inserts are all due now, so the figure is back at that value once they are all finished.
+    const ready =
+      system.db === 'mariadb' ? await withMysql(store.url, (c) => firstRow(c, doneSql)) : undefined;
+    const gate = await lockGate(system, store);
     try {
-      await insertJobsPg(gate.client, system, {
-        count,
-        firstDueMs: 0,
-        spacingMs: 0,
-        startSeq,
-        idsBeforeNowMs: 0,
-      });
-      const { rows } = await gate.client.query(doneSql);
-      target = Number(Object.values(rows[0])[0]) + count;
+      const jobs = { count, firstDueMs: 0, spacingMs: 0, startSeq, idsBeforeNowMs: 0 };
+      if (ready) {
+        await gate.insertJobs(jobs);
+        target = Number(Object.values(ready)[0]);
+      } else {
+        await insertJobsPg(gate.client, system, jobs);
+        const { rows } = await gate.client.query(doneSql);
+        target = Number(Object.values(rows[0])[0]) + count;
+      }
       await sleep(WARM_GATE_HOLD_MS);
       workerCpu0 = workers.map((w) => cpuMs(w.proc.pid));
-      backendCpu0 = await backendCpu(store.url);
+      backendCpu0 = await databaseCpu(system, store);
       t0 = await gate.open();
     } catch (error) {
       await gate.abort();
@@ -229,7 +252,7 @@ async function warmRound(system, store, workers, count) {
   }
   await allStarted(workers, handled0 + count);
   const t1 = await finishedAt(system, store, target);
-  const databaseCpu = pg ? cpuBetween(backendCpu0, await backendCpu(store.url)) : null;
+  const serverCpu = pg ? cpuBetween(backendCpu0, await databaseCpu(system, store)) : null;
   const workerCpu1 = workers.map((w) => cpuMs(w.proc.pid));
   const stats = await Promise.all(workers.map((w) => w.request('stats')));
   if (!pg) t0 = Math.min(...stats.map((s) => s.firstStart ?? Infinity));
@@ -240,7 +263,7 @@ async function warmRound(system, store, workers, count) {
     perSecond: Math.round((count / ms) * 1000),
     handled: stats.reduce((sum, s) => sum + s.handled, 0) - handled0,
     workerCpuUsPerJob: usPerJob(workerCpu0, workerCpu1, count),
-    databaseCpuUsPerJob: databaseCpu === null ? null : round((databaseCpu * 1000) / count, 0),
+    databaseCpuUsPerJob: serverCpu === null ? null : round((serverCpu * 1000) / count, 0),
     peakRssMb: stats.map((s) => round(s.peakRss / 1e6, 0)),
   };
 }

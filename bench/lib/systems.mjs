@@ -8,6 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Child } from './processes.mjs';
 import { createDatabase, withClient } from './db.mjs';
+import { createMysqlDatabase, firstRow, MYSQL_NOW_MS, withMysql } from './mysql.mjs';
 
 /** Our worker settings for throughput (module options `batchSize`, `concurrency`, `pollingInterval`). */
 export const OURS = { batchSize: 500, concurrency: 500, pollingInterval: 1_000 };
@@ -22,7 +23,7 @@ export const GRAPHILE = { concurrency: 24, localQueue: 500, batchDelay: 10 };
  * @property {string} label shown in tables
  * @property {string} config one-line description of the configuration
  * @property {boolean} ours
- * @property {'postgres'|'sqlite'} db
+ * @property {'postgres'|'mariadb'|'sqlite'} db
  * @property {string} script child script, relative to `bench/`
  * @property {Record<string,string>} env worker configuration
  * @property {string|null} table the job table (start gate)
@@ -63,6 +64,17 @@ export const SYSTEMS = {
     env: oursEnv('postgres'),
     table: 'scheduled_commands',
     doneSql: oursDoneSql(`FLOOR(EXTRACT(EPOCH FROM statement_timestamp()) * 1000)::bigint`),
+  },
+  'ours-mariadb': {
+    id: 'ours-mariadb',
+    label: 'ours (MariaDB)',
+    config: `batchSize ${OURS.batchSize}, concurrency ${OURS.concurrency}, pollingInterval ${OURS.pollingInterval} ms`,
+    ours: true,
+    db: 'mariadb',
+    script: 'worker.mjs',
+    env: oursEnv('mariadb'),
+    table: 'scheduled_commands',
+    doneSql: oursDoneSql(MYSQL_NOW_MS),
   },
   'ours-sqlite': {
     id: 'ours-sqlite',
@@ -124,8 +136,13 @@ export const SYSTEMS = {
   },
 };
 
+/** Display name of the database of `system`. */
+export const databaseName = (system) =>
+  ({ postgres: 'PostgreSQL', mariadb: 'MariaDB', sqlite: 'SQLite' })[system.db];
+
 /**
- * A fresh, empty store for `system`: a new PostgreSQL database (or SQLite file) with its schema
+ * A fresh, empty store for `system`: a new PostgreSQL or MariaDB database (or SQLite file) on the
+ * server of `serverUrl` (`{ postgres, mariadb }` URLs, or one PostgreSQL URL) with its schema
  * installed by a `setup` process, which stays up to schedule (a client without a worker).
  * Returns `{ url, client, query(sql), close() }`; `close()` stops the client and drops the store.
  */
@@ -138,8 +155,12 @@ export async function freshStore(system, serverUrl, label, extraEnv = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-sqlite-'));
     url = path.join(dir, 'bench.sqlite');
     drop = async () => fs.rmSync(dir, { recursive: true, force: true });
+  } else if (system.db === 'mariadb') {
+    const db = await createMysqlDatabase(serverFor(system, serverUrl), `${system.id}_${label}`);
+    url = db.url;
+    drop = db.drop;
   } else {
-    const db = await createDatabase(serverUrl, `${system.id}_${label}`);
+    const db = await createDatabase(serverFor(system, serverUrl), `${system.id}_${label}`);
     url = db.url;
     drop = db.drop;
   }
@@ -156,6 +177,8 @@ export async function freshStore(system, serverUrl, label, extraEnv = {}) {
       return sqlite.prepare(sql).get();
     };
     closeQuery = async () => sqlite?.close();
+  } else if (system.db === 'mariadb') {
+    query = (sql) => withMysql(url, (c) => firstRow(c, sql));
   } else {
     query = (sql) => withClient(url, async (c) => (await c.query(sql)).rows[0]);
   }
@@ -169,6 +192,20 @@ export async function freshStore(system, serverUrl, label, extraEnv = {}) {
       await drop();
     },
   };
+}
+
+/**
+ * The server URL of `system`'s database: `servers` is one PostgreSQL URL, or `{ postgres, mariadb }`.
+ * @throws Error when no server of that kind was started.
+ */
+export function serverFor(system, servers) {
+  if (typeof servers === 'string') {
+    if (system.db === 'mariadb') throw new Error(`no MariaDB server for ${system.id}`);
+    return servers;
+  }
+  const url = servers[system.db];
+  if (!url) throw new Error(`no ${system.db} server for ${system.id}`);
+  return url;
 }
 
 /** Spawns one worker process of `system` on `url` (`role` `both` also schedules). */

@@ -14,7 +14,8 @@ import { fmt, printTable, ratio, renderTable, summary } from '../lib/report.mjs'
 import { freshStore, SYSTEMS, workerProcess } from '../lib/systems.mjs';
 
 const FUTURE_SEQ = 1_000_000;
-const LATENCY_SEQ = 2_000_000;
+/** First sequence number of the latency samples (one block of 100,000 per path). */
+export const LATENCY_SEQ = 2_000_000;
 const SEQUENTIAL_SEQ = 3_000_000;
 const BULK_SEQ = 4_000_000;
 
@@ -27,7 +28,11 @@ const PLAN = {
   graphile: { modes: ['other process', 'same process'], gap: [5, 50] },
 };
 
-async function futureJobs(store, worker, { count, leadMs, windowMs }) {
+/**
+ * Scenario 2 on `store`: `count` jobs due over `windowMs`, the first `leadMs` from now, scheduled
+ * in bulk by the store's client; returns the lateness of their handler starts in `worker`.
+ */
+export async function futureJobs(store, worker, { count, leadMs, windowMs }) {
   await worker.request('clearSamples');
   const before = (await worker.request('stats')).handled;
   const start = Math.ceil(now() + leadMs);
@@ -51,7 +56,11 @@ async function futureJobs(store, worker, { count, leadMs, windowMs }) {
   };
 }
 
-async function dueNowLatency(scheduler, worker, { samples, gap, seqBase, warmup = 5 }) {
+/**
+ * Scenario 3: one job at a time scheduled by `scheduler` after a random pause within `gap` (ms);
+ * returns the summary of schedule call → handler start in `worker`.
+ */
+export async function dueNowLatency(scheduler, worker, { samples, gap, seqBase, warmup = 5 }) {
   const values = [];
   for (let i = 0; i < samples + warmup; i++) {
     await sleep(gap[0] + Math.random() * (gap[1] - gap[0]));

@@ -8,7 +8,8 @@
  * Started by `test/fault/support/processes.ts` with an IPC channel; configured by environment variables:
  * - `FAULT_MODE`: `setup` (create the schema, then exit), `schedule` (schedule `FAULT_COUNT`
  *   commands with `scheduleMany`, then exit) or `worker` (run commands until SIGTERM).
- * - `FAULT_DB`: `postgres` or `sqlite`; `FAULT_DB_URL`: the connection URL or the SQLite file.
+ * - `FAULT_DB`: `postgres`, `mariadb` or `sqlite`; `FAULT_DB_URL`: the connection URL or the SQLite
+ *   file. On MariaDB the setup instance creates the table with the shipped migrations.
  * - `FAULT_WORKER_ID`: the instance's worker id (also its PostgreSQL `application_name`).
  * - `FAULT_CONCURRENCY`, `FAULT_BATCH_SIZE`, `FAULT_LEASE_MS`, `FAULT_POLL_MS`: module options.
  * - `FAULT_HANDLER_MS`: how long each handler takes (0: returns at once).
@@ -40,6 +41,7 @@ import {
   getScheduledCommandContext,
   ScheduledCommand,
   ScheduledCommandsModule,
+  scheduledCommandsMigrations,
 } from 'nestjs-scheduled-commands';
 
 const env = process.env;
@@ -144,6 +146,17 @@ function typeOrmOptions() {
   const common = { autoLoadEntities: true, synchronize: mode === 'setup', logging: false };
   if (env.FAULT_DB === 'sqlite') {
     return { ...common, type: 'better-sqlite3', database: env.FAULT_DB_URL };
+  }
+  if (env.FAULT_DB === 'mariadb') {
+    // TypeORM cannot make this table on MariaDB: the shipped migration does, in the setup instance.
+    return {
+      ...common,
+      type: 'mariadb',
+      url: env.FAULT_DB_URL,
+      synchronize: false,
+      migrations: scheduledCommandsMigrations('mariadb'),
+      migrationsRun: mode === 'setup',
+    };
   }
   // application_name lets the test see this instance's connections in pg_stat_activity.
   return { ...common, type: 'postgres', url: env.FAULT_DB_URL, applicationName: workerId };

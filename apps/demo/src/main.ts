@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { DASHBOARD_PATH } from './dashboard/demo-dashboard.module.js';
 import { dashboardUsers } from './dashboard/dashboard-users.js';
-import { demoConfig } from './demo.config.js';
+import { demoConfig, describeDemoDatabase } from './demo.config.js';
 
 /** Starts the demo: HTTP on `PORT` (default 3000), the worker, and the story (unless `DEMO_STORY=off`). */
 async function bootstrap(): Promise<void> {
@@ -16,7 +16,7 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.port);
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://localhost:${port}`;
-  Logger.log(`Demo listening on ${url} (database: ${config.database})`, 'Demo');
+  Logger.log(`Demo listening on ${url} (database: ${describeDemoDatabase(config)})`, 'Demo');
   Logger.log(
     `Try: curl ${url}/admin/scheduled-commands   or   curl ${url}/admin/scheduled-commands/entries`,
     'Demo',

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 /** Rows per status (statuses without rows are absent). */
@@ -20,8 +21,14 @@ export interface CommandTable {
   close(): Promise<void>;
 }
 
+/** A {@link CommandTable} on a database server, which also sees the server's connections. */
+export interface ServerCommandTable extends CommandTable {
+  /** Open server connections of the instance whose worker id is `name`. */
+  connectionsOf(name: string): Promise<number>;
+}
+
 /** {@link CommandTable} on PostgreSQL, plus views of the server's connections. */
-export class PgCommandTable implements CommandTable {
+export class PgCommandTable implements ServerCommandTable {
   private readonly pool: pg.Pool;
 
   constructor(url: string) {
@@ -69,6 +76,54 @@ export class PgCommandTable implements CommandTable {
        WHERE datname = current_database() AND query ILIKE 'LISTEN%' ORDER BY 1`,
     );
     return rows.map((r) => r.name);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/**
+ * {@link CommandTable} on MariaDB/MySQL. Every instance connects as a user named after its worker
+ * id (see `faultBackends`): the process list shows whose connections are still open.
+ */
+export class MysqlCommandTable implements ServerCommandTable {
+  private readonly pool: mysql.Pool;
+
+  constructor(url: string) {
+    // A pool, not a connection: after a server restart it replaces its broken connections.
+    this.pool = mysql.createPool({ uri: url, connectionLimit: 2 });
+  }
+
+  async statusCounts(): Promise<StatusCounts> {
+    const [rows] = await this.pool.query<mysql.RowDataPacket[]>(
+      'SELECT status, COUNT(*) AS n FROM scheduled_commands GROUP BY status',
+    );
+    return Object.fromEntries(rows.map((r) => [r.status as string, Number(r.n)]));
+  }
+
+  async ids(): Promise<string[]> {
+    const [rows] = await this.pool.query<mysql.RowDataPacket[]>(
+      'SELECT id FROM scheduled_commands',
+    );
+    return rows.map((r) => r.id as string);
+  }
+
+  async heldBy(workerId: string): Promise<string[]> {
+    const [rows] = await this.pool.query<mysql.RowDataPacket[]>(
+      `SELECT id FROM scheduled_commands WHERE status = 'processing' AND locked_by = ?`,
+      [workerId],
+    );
+    return rows.map((r) => r.id as string);
+  }
+
+  /** Open server connections of the user named after the instance (see the class doc). */
+  async connectionsOf(name: string): Promise<number> {
+    const [rows] = await this.pool.query<mysql.RowDataPacket[]>(
+      'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?',
+      [name],
+    );
+    return Number(rows[0].n);
   }
 
   async close(): Promise<void> {

@@ -8,9 +8,14 @@ const WORKER_SCRIPT = join(REPO_ROOT, 'test', 'fault', 'worker-process.mjs');
 
 /** Where the instances store commands. */
 export interface FaultDatabase {
-  kind: 'postgres' | 'sqlite';
-  /** PostgreSQL connection URL, or the SQLite file. */
+  kind: 'postgres' | 'mariadb' | 'sqlite';
+  /** PostgreSQL or MariaDB connection URL, or the SQLite file. */
   url: string;
+  /**
+   * The URL the instance named `name` connects with, when it is not `url` (on MariaDB: a user of
+   * its own, so that the test can see its connections).
+   */
+  urlFor?(name: string): Promise<string>;
 }
 
 /** Settings of one instance (see `worker-process.mjs`); unset ones take its defaults. */
@@ -218,12 +223,12 @@ export class FaultCluster {
     readonly dir: string,
   ) {}
 
-  private launch(name: string, env: Record<string, string>): FaultProcess {
+  private async launch(name: string, env: Record<string, string>): Promise<FaultProcess> {
     const process = new FaultProcess(
       name,
       {
         FAULT_DB: this.database.kind,
-        FAULT_DB_URL: this.database.url,
+        FAULT_DB_URL: (await this.database.urlFor?.(name)) ?? this.database.url,
         FAULT_WORKER_ID: name,
         ...env,
       },
@@ -235,7 +240,7 @@ export class FaultCluster {
 
   /** Creates the schema (TypeORM `synchronize` in one process, before any worker starts). */
   async setup(): Promise<void> {
-    await this.launch('setup', { FAULT_MODE: 'setup' }).succeeded(60_000);
+    await (await this.launch('setup', { FAULT_MODE: 'setup' })).succeeded(60_000);
   }
 
   /**
@@ -243,7 +248,7 @@ export class FaultCluster {
    * @returns how long the scheduling took inside that process, in milliseconds.
    */
   async schedule(count: number, chunk = 1_000): Promise<number> {
-    const scheduler = this.launch(`scheduler-${this.processes.length}`, {
+    const scheduler = await this.launch(`scheduler-${this.processes.length}`, {
       FAULT_MODE: 'schedule',
       FAULT_COUNT: String(count),
       FAULT_CHUNK: String(chunk),
@@ -272,7 +277,7 @@ export class FaultCluster {
     for (const [key, variable] of names) {
       if (settings[key] !== undefined) env[variable] = String(settings[key]);
     }
-    const worker = this.launch(name, env);
+    const worker = await this.launch(name, env);
     await worker.waitFor((m) => m.event === 'ready', 60_000, 'start-up');
     return worker;
   }

@@ -4,11 +4,12 @@ import {
   CommandSerializationError,
   InvalidCommandIdError,
   InvalidScheduleOptionsError,
+  RecurringNotSupportedError,
   UnregisteredCommandError,
   type ScheduledCommandsError,
 } from 'nestjs-scheduled-commands';
 
-/** Body of a 400 answer made from a library error. */
+/** Body of a 400 (or 501) answer made from a library error. */
 export interface ScheduledCommandsErrorBody {
   readonly statusCode: number;
   /** The error class name, e.g. `InvalidScheduleOptionsError`. */
@@ -22,13 +23,16 @@ export interface ScheduledCommandsErrorBody {
  * Turns the library's errors about bad input into `400 Bad Request`: an invalid option, filter or
  * date (`InvalidScheduleOptionsError`), a malformed id (`InvalidCommandIdError`), a value JSON cannot
  * carry (`CommandSerializationError`) or an unregistered command class (`UnregisteredCommandError`).
- * Nothing was stored or changed when one of them is thrown.
+ * Nothing was stored or changed when one of them is thrown. A recurring schedule request on a
+ * store without recurring schedules (MySQL/MariaDB today: `RecurringNotSupportedError`) is
+ * `501 Not Implemented`.
  */
 @Catch(
   InvalidScheduleOptionsError,
   InvalidCommandIdError,
   CommandSerializationError,
   UnregisteredCommandError,
+  RecurringNotSupportedError,
 )
 export class ScheduledCommandsExceptionFilter implements ExceptionFilter {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
@@ -40,16 +44,16 @@ export class ScheduledCommandsExceptionFilter implements ExceptionFilter {
         : error instanceof CommandSerializationError
           ? error.path
           : undefined;
+    const statusCode =
+      error instanceof RecurringNotSupportedError
+        ? HttpStatus.NOT_IMPLEMENTED
+        : HttpStatus.BAD_REQUEST;
     const body: ScheduledCommandsErrorBody = {
-      statusCode: HttpStatus.BAD_REQUEST,
+      statusCode,
       error: error.name,
       message: error.message,
       ...(field !== undefined && { field }),
     };
-    this.adapterHost.httpAdapter.reply(
-      host.switchToHttp().getResponse(),
-      body,
-      HttpStatus.BAD_REQUEST,
-    );
+    this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, statusCode);
   }
 }

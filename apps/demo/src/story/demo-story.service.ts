@@ -15,7 +15,7 @@ import {
 } from 'nestjs-scheduled-commands';
 import { describeStatus } from '../admin/describe-status.js';
 import { ProcessPaymentCommand } from '../billing/process-payment.command.js';
-import { DEMO_CONFIG, type DemoConfig } from '../demo.config.js';
+import { DEMO_CONFIG, describeDemoDatabase, type DemoConfig } from '../demo.config.js';
 import {
   SendFollowUpEmailCommand,
   SendMarketingEmailCommand,
@@ -89,12 +89,14 @@ export class DemoStoryService implements OnApplicationBootstrap, OnModuleDestroy
     const counts = await this.store.countByStatus();
     const unfinished = counts.pending + counts.processing;
     if (unfinished === 0) {
-      this.logger.log(`Found 0 pending commands from a previous run in ${this.config.database}.`);
+      this.logger.log(
+        `Found 0 pending commands from a previous run in ${describeDemoDatabase(this.config)}.`,
+      );
       return;
     }
     this.logger.log(
       `Found ${counts.pending} pending and ${counts.processing} processing command(s) from a previous run ` +
-        `in ${this.config.database}; the worker resumes them (processing ones once their lease runs out):`,
+        `in ${describeDemoDatabase(this.config)}; the worker resumes them (processing ones once their lease runs out):`,
     );
     const { items } = await this.scheduler.find(
       { status: ['pending', 'processing'] },
@@ -112,9 +114,9 @@ export class DemoStoryService implements OnApplicationBootstrap, OnModuleDestroy
     );
     if (!created) {
       this.logger.log(
-        `${user.name} was registered by a previous run: the story already ran against ${this.config.database}, ` +
+        `${user.name} was registered by a previous run: the story already ran against ${describeDemoDatabase(this.config)}, ` +
           'so it schedules nothing again; the worker runs what that run left pending. ' +
-          'Delete the file (or set DEMO_DATABASE to a new one) to watch the whole story again.',
+          'Start it on a new database (delete the file, or set DEMO_DATABASE or DEMO_DATABASE_URL) to watch the whole story again.',
       );
       return;
     }
