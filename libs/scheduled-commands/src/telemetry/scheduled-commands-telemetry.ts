@@ -210,7 +210,7 @@ export class ScheduledCommandsTelemetry implements OnModuleDestroy {
    * Records the run's metrics. Call it only when {@link active}.
    *
    * This runs for every command: the tracer and the instruments are looked up once, the span's
-   * attributes are one object literal, and a span the sampler dropped gets no further attribute work.
+   * attributes are one object (no spread), and a span the sampler dropped gets no further attribute work.
    */
   process(entry: ScheduledCommandEntry, run: () => Promise<RunOutcome>): Promise<RunOutcome> {
     const api = this.api as OpenTelemetryApi;
@@ -225,18 +225,14 @@ export class ScheduledCommandsTelemetry implements OnModuleDestroy {
       return run().then((outcome) => this.processed(entry, outcome, started, instruments, null));
     }
     const stored = decodeTraceContext(api, entry.traceContext);
-    const options: SpanOptions = {
-      kind: api.SpanKind.CONSUMER,
-      attributes: {
-        [ATTR.system]: MESSAGING_SYSTEM,
-        [ATTR.operationType]: 'process',
-        [ATTR.operationName]: 'process',
-        [ATTR.destination]: entry.commandType,
-        [ATTR.messageId]: entry.id,
-        [ATTR.attempt]: entry.attempts,
-        [ATTR.lateness]: latenessMs,
-      },
-    };
+    const attributes: Record<string, string | number> = messageAttributes(
+      'process',
+      entry.commandType,
+      entry.id,
+    );
+    attributes[ATTR.attempt] = entry.attempts;
+    attributes[ATTR.lateness] = latenessMs;
+    const options: SpanOptions = { kind: api.SpanKind.CONSUMER, attributes };
     let parent = api.ROOT_CONTEXT;
     if (stored !== null) {
       if (entry.attempts <= 1 && entry.recurringName === null)

@@ -28,7 +28,6 @@ import {
   type StoreWatch,
 } from '../scheduled-command-store.js';
 import { DEFAULT_PURGE_LIMIT, exactCountLimit } from '../status-counts.js';
-import { estimatePostgresStatistics } from './estimated-statistics.js';
 import { OneStatementSqlDialect } from './dialects/one-statement-dialect.js';
 import type { SqlDialect } from './dialects/sql-dialect.js';
 import { filterCondition, findConditions } from './find-query.js';
@@ -300,9 +299,7 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
    */
   override async find(filter: ScheduledCommandFilter, options?: FindOptions): Promise<FindResult> {
     const page = parseFindOptions(options);
-    // PostgreSQL and SQLite have the partial command-type index; MySQL/MariaDB indexes every row.
-    const partial = this.dialect instanceof OneStatementSqlDialect;
-    const condition = findConditions(filter, partial);
+    const condition = findConditions(filter, this.dialect.partialIndexes);
     await this.prepare();
     const statement = findSql(this.table, condition, page);
     const rows = await this.rows(oneStatement(statement.sql), statement.params);
@@ -321,12 +318,12 @@ export class TypeOrmScheduledCommandStore extends ScheduledCommandStore {
     return statisticsOf(await this.rows(this.sql.statistics, []));
   }
 
-  /** PostgreSQL estimates past `exactUpTo` (see `estimated-statistics.ts`); the others count. */
+  /** The dialect's estimate past `exactUpTo` where it has one (PostgreSQL); exact counts otherwise. */
   override async estimateStatistics(exactUpTo?: number) {
-    if (this.dialect.name !== 'postgres') return super.estimateStatistics(exactUpTo);
+    if (!this.dialect.estimateStatistics) return super.estimateStatistics(exactUpTo);
     const limit = exactCountLimit(exactUpTo);
     await this.prepare();
-    return estimatePostgresStatistics(this.executor, this.table, this.dialect, limit);
+    return this.dialect.estimateStatistics(this.executor, this.table, limit);
   }
 
   override async purge(request: PurgeRequest): Promise<number> {

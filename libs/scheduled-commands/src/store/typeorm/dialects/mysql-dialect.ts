@@ -40,6 +40,7 @@ export class MysqlDialect implements SqlDialect {
   readonly name = 'mysql';
   readonly preparedStatements = false;
   readonly sharedConnection = false;
+  readonly partialIndexes = false;
   readonly isolationLevel = MYSQL_ISOLATION_LEVEL;
   /** Deadlocks retried, and given up on after the last attempt, since the store was made. */
   readonly deadlocks: DeadlockCounter = { retried: 0, gaveUp: 0 };

@@ -20,6 +20,7 @@ export abstract class OneStatementSqlDialect implements OneStatementDialect {
   abstract readonly name: string;
   abstract readonly preparedStatements: boolean;
   abstract readonly sharedConnection: boolean;
+  readonly partialIndexes = true;
   abstract readonly skipLocked: string;
   readonly isolationLevel = undefined;
 

@@ -1,6 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { OneStatementSqlDialect } from './one-statement-dialect.js';
+import type { EstimatedStatistics } from '../../scheduled-command-entry.js';
 import type { StoreWatch } from '../../scheduled-command-store.js';
+import { estimatePostgresStatistics } from '../estimated-statistics.js';
+import type { StatementRunner } from '../statement-executor.js';
 import { listenClientFactory, PostgresListener } from '../postgres-listener.js';
 import { compileParameters, NOW_PARAMETER, StatementCache } from './bind-parameters.js';
 import {
@@ -41,6 +44,15 @@ export class PostgresDialect extends OneStatementSqlDialect {
   ) {
     super();
     this.preparedStatements = options.preparedStatements ?? true;
+  }
+
+  /** Counts through the partial indexes up to `exactUpTo`, the planner's estimate beyond. */
+  estimateStatistics(
+    runner: StatementRunner,
+    table: string,
+    exactUpTo: number,
+  ): Promise<EstimatedStatistics> {
+    return estimatePostgresStatistics(runner, table, this, exactUpTo);
   }
 
   bind(sql: string, params: readonly unknown[]): BoundStatement {

@@ -1,9 +1,10 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { Clock } from '../../../clock.js';
-import type { ScheduledCommandStatus } from '../../scheduled-command-entry.js';
+import type { EstimatedStatistics, ScheduledCommandStatus } from '../../scheduled-command-entry.js';
 import type { StoreWatch } from '../../scheduled-command-store.js';
 import { CLAIM_INDEX } from '../scheduled-commands-table.js';
 import type { StoreStatement, StoreStatements } from '../sql/store-statement.js';
+import type { StatementRunner } from '../statement-executor.js';
 
 /** A column of the rows passed as one JSON parameter (see {@link SqlDialect.jsonRows}). */
 export interface JsonColumn {
@@ -53,6 +54,23 @@ export interface SqlDialect {
 
   /** The isolation level of the store's transactions; the connection's default when undefined. */
   readonly isolationLevel: IsolationLevel;
+
+  /**
+   * Whether the schema's partial indexes keep their predicates (PostgreSQL, SQLite): `find()` then
+   * splits a command-type filter between the command-type index and the processing rows. MySQL and
+   * MariaDB have no partial indexes, and index every row.
+   */
+  readonly partialIndexes: boolean;
+
+  /**
+   * `estimateStatistics()` where the database can estimate what it does not count (PostgreSQL);
+   * absent where counting stays cheap, and the store counts exactly.
+   */
+  estimateStatistics?(
+    runner: StatementRunner,
+    table: string,
+    exactUpTo: number,
+  ): Promise<EstimatedStatistics>;
 
   /**
    * Runs `transaction` (a whole transaction, which may be run again from its start), retrying it
