@@ -9,6 +9,10 @@
  *   so that scheduling writes producer spans and trace contexts and every run a consumer span;
  * - `SDK without its context manager`: the same without AsyncLocalStorage, which shows how much of
  *   the SDK's cost is the context manager's (it slows every promise of the process), not the spans'.
+ *
+ * Then `off` and `SDK` again with handlers that write to the database: each completes its command
+ * in its own transaction (`context.transaction()`, `BENCH_TX_HANDLER=1`), the smallest handler with
+ * database work. Each of those rows is compared with the `off` row of its kind.
  */
 import path from 'node:path';
 import { measureThroughput } from '../lib/measure.mjs';
@@ -20,6 +24,8 @@ const VARIANTS = [
   { otel: 'none', label: 'ours, no SDK registered' },
   { otel: 'sdk', label: 'ours, SDK: tracing + metrics' },
   { otel: 'sdk-no-context', label: 'ours, SDK without its context manager' },
+  { otel: 'off', tx: true, label: 'handlers in a transaction: telemetry off' },
+  { otel: 'sdk', tx: true, label: 'handlers in a transaction: SDK, tracing + metrics' },
 ];
 
 /** @param {object} ctx `{ serverUrl, quick, profile }` (`profile`: CPU profiles of the worker processes) */
@@ -34,7 +40,11 @@ export async function telemetry(ctx) {
       ...base,
       // The base id: the warm round inserts its jobs with the statement of this id.
       label: variant.label,
-      env: { ...base.env, BENCH_OTEL: variant.otel },
+      env: {
+        ...base.env,
+        BENCH_OTEL: variant.otel,
+        ...(variant.tx ? { BENCH_TX_HANDLER: '1' } : {}),
+      },
     };
     const result = await measureThroughput(system, ctx.serverUrl, {
       label: `otel-${variant.otel}`,
@@ -50,9 +60,9 @@ export async function telemetry(ctx) {
           ]
         : undefined,
     });
-    rows.push({ variant: variant.otel, label: variant.label, ...result });
+    rows.push({ variant: variant.otel, tx: variant.tx === true, label: variant.label, ...result });
   }
-  const off = rows[0];
+  const offOf = (row) => rows.find((r) => r.variant === 'off' && r.tx === row.tx);
   const table = printTable(
     `Telemetry overhead: ${fmt(count)} no-op jobs due now, PostgreSQL, one worker process (median of ${runs} run${runs > 1 ? 's' : ''})`,
     [
@@ -68,17 +78,20 @@ export async function telemetry(ctx) {
     rows.map((r) => [
       r.label,
       fmt(r.median.perSecond),
-      ratio(r.median.perSecond, off.median.perSecond),
+      ratio(r.median.perSecond, offOf(r).median.perSecond),
       r.runs.map((x) => fmt(x.perSecond)).join(', '),
       `${r.median.workerCpuUsPerJob ?? '—'} + ${r.median.databaseCpuUsPerJob ?? '—'}`,
       r.warm ? fmt(r.warm.median.perSecond) : '—',
-      r.warm && off.warm ? ratio(r.warm.median.perSecond, off.warm.median.perSecond) : '—',
+      r.warm && offOf(r).warm
+        ? ratio(r.warm.median.perSecond, offOf(r).warm.median.perSecond)
+        : '—',
       r.warm
         ? `${r.warm.median.workerCpuUsPerJob ?? '—'} + ${r.warm.median.databaseCpuUsPerJob ?? '—'}`
         : '—',
     ]),
     [
       'Targets: under 2 % below "off" with no SDK, under 10 % with the SDK and tracing on. On a shared 2-core machine, differences of a few percent are within the noise of one run.',
+      'The last two rows run handlers that complete their command in a transaction of their own (a database write per job); they are compared with the "off" row of that kind.',
       'The first thousands of spans also pay for compiling the SDK (a fixed cost of about 0.1 s of CPU): the warm round, on processes that have run a round already, shows the steady cost per job.',
     ],
   );

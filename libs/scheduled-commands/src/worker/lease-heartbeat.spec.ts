@@ -78,6 +78,35 @@ describe('LeaseHeartbeat', () => {
     expect(held[1].lost).toBe(false); // finished: its write finds out by itself
   });
 
+  it('leaves alone a handler whose own transaction completes (or has completed) its command', async () => {
+    const { store, held, heartbeat } = await setUp();
+    // What context.transaction() does: the completion is written inside the handler's transaction,
+    // before the handler returns; a renewal then finds the rows no longer processing.
+    held[0].inTransaction = true;
+    held[1].committed = { result: 1, resultPayload: '1' };
+    expect(
+      await store.complete(held.map((h) => ({ lease: h.lease, resultPayload: '1' }))),
+    ).toHaveLength(2);
+    const warnings: string[] = [];
+    const warn = Logger.prototype.warn;
+    Logger.prototype.warn = (message: string) => void warnings.push(message);
+    try {
+      await heartbeat.beat();
+    } finally {
+      Logger.prototype.warn = warn;
+    }
+    expect(held.map((h) => [h.lost, h.abort.signal.aborted])).toEqual([
+      [false, false],
+      [false, false],
+    ]);
+    expect(warnings).toEqual([]);
+    // Once that transaction has ended without a commit, a lease that is gone is lost again.
+    held[0].inTransaction = false;
+    await heartbeat.beat();
+    expect(held[0].lost).toBe(true);
+    expect(held[1].lost).toBe(false);
+  });
+
   it('survives a store that fails', async () => {
     const { store, heartbeat } = await setUp();
     store.extendLeases = async () => {

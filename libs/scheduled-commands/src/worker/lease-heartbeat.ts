@@ -62,8 +62,18 @@ export class LeaseHeartbeat {
         ),
       );
       for (const h of held) {
-        // Only a running handler is marked lost: a finished one's write finds out by itself.
-        if (!kept.has(h.entry.id) && h.outcome === undefined && this.ledger.isHeld(h)) {
+        // Only a running handler is marked lost: a finished one's write finds out by itself. So is
+        // one inside its own completing transaction (`context.transaction()`), or past its commit:
+        // the row is no longer 'processing' because that transaction completed it (or is about to;
+        // the renewal waited on its row lock). If the lease really was lost, the transaction's
+        // guarded completion finds no row, rolls back and throws LeaseLostError by itself.
+        if (
+          !kept.has(h.entry.id) &&
+          h.outcome === undefined &&
+          !h.inTransaction &&
+          h.committed === undefined &&
+          this.ledger.isHeld(h)
+        ) {
           h.lost = true;
           h.abort.abort(new Error('The lease of this command was lost.'));
           this.logger.warn(`Lost the lease of command ${h.entry.id}; another worker may run it.`);
