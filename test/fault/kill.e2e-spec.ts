@@ -19,7 +19,7 @@ for (const backend of faultBackends) {
           table,
           commands: 3_000,
           worker: { concurrency: 10, leaseMs: 2_000, pollMs: 200, handlerMs: 10 },
-          killAfterRuns: 300,
+          killAfterRuns: 305,
           // A statement the server was running for the killed process may still commit; once the
           // server has closed its connections, the table shows exactly what the process left behind.
           settled: (victim) =>

@@ -19,7 +19,7 @@ describe('a worker process killed in the middle of a batch (two processes on one
       table,
       commands: 2_000,
       worker: { concurrency: 10, leaseMs: 2_000, pollMs: 200, handlerMs: 10 },
-      killAfterRuns: 200,
+      killAfterRuns: 205,
     });
   }, 120_000);
 });

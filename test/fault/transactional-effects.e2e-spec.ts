@@ -62,17 +62,13 @@ describe.skipIf(!pgAvailable())(
       await prepareTables(server.url);
       // A short lease: the killed worker's commands are taken over quickly; the restart is shorter.
       const settings = { concurrency: 10, leaseMs: 3_000, pollMs: 200, handlerMs: 30, effects };
+      // The victim kills itself at the start of its 105th handler, so it always holds commands then.
       const [victim, survivor] = await Promise.all([
-        cluster.startWorker(`victim-${effects}`, settings),
+        cluster.startWorker(`victim-${effects}`, { ...settings, killAtRun: 105 }),
         cluster.startWorker(`survivor-${effects}`, settings),
       ]);
       await cluster.schedule(COMMANDS);
-      await victim.waitFor(
-        (m): m is StatsMessage => m.event === 'stats' && m.started >= 100 && m.held > 0,
-        60_000,
-        '100 runs with commands in flight',
-      );
-      await victim.kill();
+      await victim.selfKilled(60_000);
       const inFlight = (await table.heldBy(victim.name)).length;
       const replacement = await cluster.startWorker(`replacement-${effects}`, settings);
       // A replacement whose connection pool is already in use when the server goes away.

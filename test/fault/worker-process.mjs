@@ -21,6 +21,8 @@
  *   `fault_effects` before it waits `FAULT_HANDLER_MS`: `plain` on its own (committed at once), or
  *   `transaction` inside `getScheduledCommandContext(command).transaction(...)`, which also completes
  *   the command in that transaction.
+ * - `FAULT_KILL_AT_RUN`: the instance sends itself SIGKILL at the start of its n-th handler, right
+ *   after logging the start: a crash that is sure to find commands claimed and not finished.
  * - `FAULT_RECURRING`: JSON options of a recurring schedule `fault-recurring` declared in the module
  *   options; its handler appends `R <id>` per run to `FAULT_RUN_LOG` + `.recurring`.
  *
@@ -49,6 +51,7 @@ const mode = env.FAULT_MODE ?? 'worker';
 const workerId = env.FAULT_WORKER_ID ?? `fault-${process.pid}`;
 const int = (name, fallback) => (env[name] === undefined ? fallback : Number(env[name]));
 const handlerMs = int('FAULT_HANDLER_MS', 0);
+const killAtRun = int('FAULT_KILL_AT_RUN', 0);
 const effects = env.FAULT_EFFECTS;
 const INSERT_EFFECT = 'INSERT INTO fault_effects (command_id, seq, worker) VALUES ($1, $2, $3)';
 
@@ -98,6 +101,7 @@ class FaultHandler {
     }
     this.log.started++;
     this.log.write(`S ${context.commandId} ${command.seq} ${context.attempt}`);
+    if (this.log.started === killAtRun) process.kill(process.pid, 'SIGKILL');
     const effect = [context.commandId, command.seq, workerId];
     const work = async (manager) => {
       if (effects) await manager.query(INSERT_EFFECT, effect);

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { finalState, RunJournal, type CommandTable } from './inspect.js';
-import { FaultCluster, until, type InstanceSettings, type StatsMessage } from './processes.js';
+import { FaultCluster, until, type InstanceSettings } from './processes.js';
 
 /** Settings of {@link runKillScenario}. */
 export interface KillScenario {
@@ -9,7 +9,10 @@ export interface KillScenario {
   table: CommandTable;
   commands: number;
   worker: InstanceSettings & { concurrency: number; leaseMs: number };
-  /** Kill once the victim has started this many handlers. */
+  /**
+   * The victim SIGKILLs itself at the start of this handler (its n-th), so the kill always finds
+   * commands claimed and not finished: at least that one, whose claim has committed.
+   */
   killAfterRuns: number;
   /**
    * Resolves once the killed process can no longer change the database (on PostgreSQL: once the
@@ -27,20 +30,15 @@ export interface KillScenario {
 export async function runKillScenario(s: KillScenario): Promise<void> {
   const { cluster, table } = s;
   const [victim, survivor] = await Promise.all([
-    cluster.startWorker('victim', s.worker),
+    cluster.startWorker('victim', { ...s.worker, killAtRun: s.killAfterRuns }),
     cluster.startWorker('survivor', s.worker),
   ]);
 
   const started = Date.now();
   await cluster.schedule(s.commands);
-  const busy = await victim.waitFor(
-    (m): m is StatsMessage => m.event === 'stats' && m.started >= s.killAfterRuns && m.held > 0,
-    60_000,
-    `${s.killAfterRuns} runs with commands in flight`,
-  );
-  await victim.kill();
+  await victim.selfKilled(60_000);
   const killedAt = Date.now() - started;
-  const lastReport = victim.stats ?? busy;
+  const lastReport = victim.stats;
   await s.settled?.(victim.name);
 
   const inFlight = new Set(await table.heldBy(victim.name));
@@ -73,7 +71,7 @@ export async function runKillScenario(s: KillScenario): Promise<void> {
       `(claimed and not finished in the database after the kill; ${rerunExpected.length} of them ` +
       `had started their handler, ${finishedUnwritten} had even returned but were not written yet; ` +
       `concurrency ${s.worker.concurrency}, last reported held ` +
-      `${lastReport.held}); ${duplicates.length} commands ran twice`,
+      `${lastReport?.held ?? 'nothing'}); ${duplicates.length} commands ran twice`,
   );
   console.log(
     `[fault] ${s.label}: ${s.commands} commands, runs ${journal.total}, killed after ` +

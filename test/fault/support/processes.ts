@@ -29,6 +29,8 @@ export interface InstanceSettings {
   effects?: 'plain' | 'transaction';
   /** JSON options of the recurring schedule the instance declares (`FAULT_RECURRING`). */
   recurring?: string;
+  /** The instance SIGKILLs itself at the start of its n-th handler (`FAULT_KILL_AT_RUN`). */
+  killAtRun?: number;
 }
 
 /** A message an instance sends over IPC. */
@@ -173,6 +175,27 @@ export class FaultProcess {
     }
   }
 
+  /**
+   * Waits for an instance started with `killAtRun` to SIGKILL itself at that run: a crash sure to
+   * find commands claimed and not finished.
+   * @throws Error when it exits otherwise, or has not after `timeoutMs` (it is killed then).
+   */
+  async selfKilled(timeoutMs: number): Promise<void> {
+    this.expectedExit = true;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.child.kill('SIGKILL');
+    }, timeoutMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    if (timedOut || exit.signal !== 'SIGKILL') {
+      throw new Error(
+        `${this.name} did not kill itself at its run (${timedOut ? `not within ${timeoutMs} ms` : describeExit(exit)}):\n${this.tail()}`,
+      );
+    }
+  }
+
   /** SIGKILL, as a crash would; resolves once the process is gone. */
   async kill(): Promise<ExitInfo> {
     this.expectedExit = true;
@@ -273,6 +296,7 @@ export class FaultCluster {
       ['handlerMs', 'FAULT_HANDLER_MS'],
       ['effects', 'FAULT_EFFECTS'],
       ['recurring', 'FAULT_RECURRING'],
+      ['killAtRun', 'FAULT_KILL_AT_RUN'],
     ];
     for (const [key, variable] of names) {
       if (settings[key] !== undefined) env[variable] = String(settings[key]);
