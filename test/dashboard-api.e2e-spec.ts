@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBus, type IEventPublisher } from '@nestjs/cqrs';
+import { ScheduledCommandCompletedEvent } from 'nestjs-scheduled-commands';
 import { ManualClock } from 'nestjs-scheduled-commands/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlakyCommand, LabelCommand } from './support/commands.js';
 import {
   createDashboardApp,
@@ -356,5 +358,41 @@ describe('dashboard reads (Express)', () => {
     expect((await client.get('api/lookup?idempotencyKey=')).status).toBe(400);
     expect(await t.scheduler.cancel(id)).toBe(true);
     expect((await client.get('api/lookup?idempotencyKey=order-7')).status).toBe(404);
+  });
+});
+
+describe('dashboard throughput with a custom EventBus publisher', () => {
+  let t: DashboardApp;
+  let client: DashboardClient;
+
+  beforeAll(async () => {
+    t = await createDashboardApp({ options: { clock: new ManualClock(T0) } });
+    client = new DashboardClient(t.url, { 'x-user': 'viewer' });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('throughput: counts runs even when the EventBus publisher sends events elsewhere (a broker)', async () => {
+    const bus = t.app.get(EventBus);
+    const original = bus.publisher;
+    const sent: object[] = [];
+    // A publisher that forwards to a broker and never back to this process's subscribers.
+    bus.publisher = { publish: (event: object) => void sent.push(event) } as IEventPublisher;
+    try {
+      const completed = async () =>
+        (await client.get('api/overview')).body.throughput.hour.completed.reduce(
+          (a: number, b: number) => a + b,
+          0,
+        );
+      const before = await completed();
+      await t.scheduler.schedule(new LabelCommand('brokered'));
+      await t.runDue();
+      expect(await completed()).toBe(before + 1);
+      expect(sent.filter((e) => e instanceof ScheduledCommandCompletedEvent)).toHaveLength(1);
+    } finally {
+      bus.publisher = original;
+    }
   });
 });

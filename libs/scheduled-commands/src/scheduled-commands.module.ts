@@ -21,6 +21,7 @@ import { CommandRunner } from './worker/command-runner.js';
 import { PollingInterval } from './worker/polling-interval.js';
 import { WorkerSignal } from './worker/worker-signal.js';
 import { RecurringMaterializer } from './worker/recurring-materializer.js';
+import { LifecycleEvents } from './events/lifecycle-events.js';
 import { RecurringScheduler } from './scheduling/recurring-scheduler.js';
 
 /**
@@ -50,6 +51,7 @@ import { RecurringScheduler } from './scheduling/recurring-scheduler.js';
       useFactory: (options: ResolvedScheduledCommandsOptions) => options.clock ?? new SystemClock(),
       inject: [SCHEDULED_COMMANDS_RESOLVED_OPTIONS],
     },
+    LifecycleEvents,
     CommandRegistry,
     CommandExplorer,
     WorkerSignal,
@@ -70,6 +72,8 @@ import { RecurringScheduler } from './scheduling/recurring-scheduler.js';
     CommandRegistry,
     Clock,
     RecurringMaterializer,
+    // For the dashboard's throughput charts (DashboardModule).
+    LifecycleEvents,
   ],
 })
 export class ScheduledCommandsModule extends ConfigurableScheduledCommandsModule {}

@@ -1,7 +1,6 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { EventBus } from '@nestjs/cqrs';
-import type { Subscription } from 'rxjs';
 import { Clock } from '../clock.js';
+import { LifecycleEvents } from '../events/lifecycle-events.js';
 import {
   ScheduledCommandCompletedEvent,
   ScheduledCommandFailedEvent,
@@ -40,17 +39,17 @@ export interface Throughput {
 @Injectable()
 export class ThroughputRecorder implements OnModuleInit, OnModuleDestroy {
   private readonly buckets = new Map<number, { completed: number; failed: number }>();
-  private subscription?: Subscription;
+  private stopListening?: () => void;
   private since = new Date(0);
 
   constructor(
-    private readonly eventBus: EventBus,
+    private readonly lifecycle: LifecycleEvents,
     private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
     this.since = this.clock.now();
-    this.subscription = this.eventBus.subscribe((event: unknown) => {
+    this.stopListening = this.lifecycle.listen((event) => {
       if (event instanceof ScheduledCommandCompletedEvent) this.count('completed');
       else if (
         event instanceof ScheduledCommandFailedEvent ||
@@ -61,7 +60,8 @@ export class ThroughputRecorder implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
+    this.stopListening?.();
+    this.stopListening = undefined;
   }
 
   /** The two charts' series, ending with the bucket that holds now. */

@@ -1,5 +1,9 @@
 import type { Logger } from '@nestjs/common';
-import type { EventBus } from '@nestjs/cqrs';
+
+/** What an event is published through: `EventBus`, or the module's `LifecycleEvents`. */
+export interface EventSink {
+  publish(event: object): unknown;
+}
 
 /**
  * Publishes a lifecycle event and never fails the caller: the operation the event reports has already
@@ -8,11 +12,7 @@ import type { EventBus } from '@nestjs/cqrs';
  * With the default publisher of `@nestjs/cqrs`, errors of `@EventsHandler`s never reach this point:
  * the bus reports them itself (`UnhandledExceptionBus`).
  */
-export function publishSafely(
-  eventBus: Pick<EventBus, 'publish'>,
-  event: object,
-  logger: Logger,
-): void {
+export function publishSafely(eventBus: EventSink, event: object, logger: Logger): void {
   const failed = (error: unknown): void => {
     const e = error instanceof Error ? error : new Error(String(error));
     logger.error(`Publishing ${event.constructor.name} failed: ${e.message}`, e.stack);

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { EventBus, type Command } from '@nestjs/cqrs';
+import type { Command } from '@nestjs/cqrs';
 import {
   ScheduledCommandCancelledEvent,
   ScheduledCommandRequeuedEvent,
   ScheduledCommandRescheduledEvent,
 } from '../events/index.js';
+import { LifecycleEvents } from '../events/lifecycle-events.js';
 import { publishSafely } from '../events/publish-safely.js';
 import { InvalidScheduleOptionsError } from '../errors/index.js';
 import { CommandRegistry } from '../registry/command-registry.js';
@@ -84,7 +85,7 @@ export class CommandScheduler {
   constructor(
     private readonly store: ScheduledCommandStore,
     private readonly registry: CommandRegistry,
-    private readonly eventBus: EventBus,
+    private readonly events: LifecycleEvents,
     private readonly signal: WorkerSignal,
     @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
     private readonly options: ResolvedScheduledCommandsOptions,
@@ -306,7 +307,7 @@ export class CommandScheduler {
 
   /** Publishes an event of a change that has happened: a failing publisher never fails the call. */
   private publish(event: object): void {
-    publishSafely(this.eventBus, event, this.logger);
+    publishSafely(this.events, event, this.logger);
   }
 
   /** Where a call writes: in the caller's (or the ambient) transaction, or straight to the store. */

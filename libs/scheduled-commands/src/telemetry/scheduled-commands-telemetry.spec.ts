@@ -1,6 +1,6 @@
 import * as api from '@opentelemetry/api';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { Subject } from 'rxjs';
+import type { EventBus } from '@nestjs/cqrs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createTestSdk } from '../../../../test/support/telemetry-sdk.js';
 import {
@@ -8,6 +8,7 @@ import {
   ScheduledCommandFailedEvent,
   ScheduledCommandRetryingEvent,
 } from '../events/index.js';
+import { LifecycleEvents } from '../events/lifecycle-events.js';
 import { InMemoryScheduledCommandStore } from '../store/in-memory/in-memory-scheduled-command-store.js';
 import type {
   NewScheduledCommand,
@@ -282,21 +283,25 @@ describe('ScheduledCommandsTelemetry', () => {
   it('counts retries, dead letters and expiries from the lifecycle events, by command type only', async () => {
     register();
     const telemetry = newTelemetry();
-    const bus = new Subject<object>();
+    const published: object[] = [];
+    const bus = new LifecycleEvents({
+      publish: (event: object) => void published.push(event),
+    } as unknown as EventBus);
     telemetry.listen(bus);
     const store = new InMemoryScheduledCommandStore(new ManualClock());
     const entry = await claimed(store, newCommand({ commandType: 'count-me' }));
-    bus.next(new ScheduledCommandRetryingEvent(entry, 'e', 1, new Date()));
-    bus.next(new ScheduledCommandRetryingEvent(entry, 'e', 2, new Date()));
-    bus.next(new ScheduledCommandFailedEvent(entry, 'e', 2));
-    bus.next(new ScheduledCommandExpiredEvent(entry));
+    bus.publish(new ScheduledCommandRetryingEvent(entry, 'e', 1, new Date()));
+    bus.publish(new ScheduledCommandRetryingEvent(entry, 'e', 2, new Date()));
+    bus.publish(new ScheduledCommandFailedEvent(entry, 'e', 2));
+    bus.publish(new ScheduledCommandExpiredEvent(entry));
     telemetry.onModuleDestroy();
-    bus.next(new ScheduledCommandExpiredEvent(entry));
+    bus.publish(new ScheduledCommandExpiredEvent(entry));
     const m = await collectMetrics();
     const value = (name: string) => m.get(name)!.dataPoints[0];
     expect(value(METRIC.retries).value).toBe(2);
     expect(value(METRIC.deadLetters).value).toBe(1);
     expect(value(METRIC.expired).value).toBe(1);
+    expect(published).toHaveLength(5); // the application's EventBus got every event too
     expect(value(METRIC.retries).attributes).toEqual({
       'messaging.system': 'nestjs_scheduled_commands',
       'messaging.destination.name': 'count-me',

@@ -1,11 +1,10 @@
 import type { OnModuleDestroy } from '@nestjs/common';
-import type { EventBus } from '@nestjs/cqrs';
-import type { Subscription } from 'rxjs';
 import {
   ScheduledCommandExpiredEvent,
   ScheduledCommandFailedEvent,
   ScheduledCommandRetryingEvent,
 } from '../events/index.js';
+import type { LifecycleEvents } from '../events/lifecycle-events.js';
 import type {
   NewScheduledCommand,
   ScheduledCommandEntry,
@@ -63,7 +62,7 @@ export class ScheduledCommandsTelemetry implements OnModuleDestroy {
   private meterSource: unknown;
   private instruments: CommandInstruments | null = null;
   private readonly statusCounts: StatusCountsReader | null;
-  private subscription: Subscription | undefined;
+  private stopListening: (() => void) | undefined;
 
   /**
    * @param api `@opentelemetry/api`, or `null` when it is not installed (telemetry off)
@@ -95,10 +94,10 @@ export class ScheduledCommandsTelemetry implements OnModuleDestroy {
    * Counts retries, dead letters and expiries from the lifecycle events this instance publishes, and
    * makes the instruments (the status gauge among them) if a meter provider is registered already.
    */
-  listen(eventBus: Pick<EventBus, 'subscribe'>): void {
+  listen(events: Pick<LifecycleEvents, 'listen'>): void {
     if (this.api === null || !this.options.enabled) return;
     this.metrics();
-    this.subscription = eventBus.subscribe((event: unknown) => {
+    this.stopListening = events.listen((event) => {
       if (
         !(event instanceof ScheduledCommandRetryingEvent) &&
         !(event instanceof ScheduledCommandFailedEvent) &&
@@ -116,8 +115,8 @@ export class ScheduledCommandsTelemetry implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
-    this.subscription = undefined;
+    this.stopListening?.();
+    this.stopListening = undefined;
   }
 
   /**

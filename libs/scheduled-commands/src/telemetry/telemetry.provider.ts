@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { EventBus } from '@nestjs/cqrs';
+import { LifecycleEvents } from '../events/lifecycle-events.js';
 import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.constants.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
 import { ScheduledCommandStore } from '../store/scheduled-command-store.js';
@@ -15,14 +15,14 @@ export const telemetryProvider: Provider = {
   useFactory: async (
     options: ResolvedScheduledCommandsOptions,
     store: ScheduledCommandStore,
-    eventBus: EventBus,
+    lifecycle: LifecycleEvents,
   ) => {
     const api = options.telemetry.enabled ? await loadOpenTelemetryApi() : null;
     const telemetry = new ScheduledCommandsTelemetry(api, options.telemetry, () =>
       store.countByStatus(),
     );
-    telemetry.listen(eventBus);
+    telemetry.listen(lifecycle);
     return telemetry;
   },
-  inject: [SCHEDULED_COMMANDS_RESOLVED_OPTIONS, ScheduledCommandStore, EventBus],
+  inject: [SCHEDULED_COMMANDS_RESOLVED_OPTIONS, ScheduledCommandStore, LifecycleEvents],
 };

@@ -1,9 +1,8 @@
 import type { Logger } from '@nestjs/common';
-import type { EventBus } from '@nestjs/cqrs';
-import { publishSafely } from '../events/publish-safely.js';
+import { publishSafely, type EventSink } from '../events/publish-safely.js';
 
-/** Where lifecycle events go: `EventBus` in the app, a list in unit tests. */
-export type EventSink = Pick<EventBus, 'publish'>;
+/** Where lifecycle events go: the module's `LifecycleEvents` in the app, a list in unit tests. */
+export type { EventSink };
 
 /**
  * Publishes the worker's lifecycle events through {@link publishSafely}: a publisher that throws is

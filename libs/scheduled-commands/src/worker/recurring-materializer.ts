@@ -5,9 +5,8 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { EventBus } from '@nestjs/cqrs';
-import type { Subscription } from 'rxjs';
 import { RecurringNotSupportedError } from '../errors/index.js';
+import { LifecycleEvents } from '../events/lifecycle-events.js';
 import { ScheduledCommandEvent } from '../events/scheduled-command-event.js';
 import { FireTimes } from '../recurring/fire-times.js';
 import { planOccurrences } from '../recurring/occurrence-plan.js';
@@ -71,7 +70,7 @@ export class RecurringMaterializer implements OnApplicationBootstrap, OnModuleDe
   private readonly interval: number;
   private readonly horizon: number;
   private timer: NodeJS.Timeout | undefined;
-  private events: Subscription | undefined;
+  private stopListening: (() => void) | undefined;
   private running = false;
   private passing: Promise<void> | undefined;
   private again = false;
@@ -79,7 +78,7 @@ export class RecurringMaterializer implements OnApplicationBootstrap, OnModuleDe
   constructor(
     private readonly store: ScheduledCommandStore,
     private readonly signal: WorkerSignal,
-    private readonly eventBus: EventBus,
+    private readonly lifecycle: LifecycleEvents,
     @Inject(SCHEDULED_COMMANDS_RESOLVED_OPTIONS)
     private readonly options: ResolvedScheduledCommandsOptions,
   ) {
@@ -92,7 +91,7 @@ export class RecurringMaterializer implements OnApplicationBootstrap, OnModuleDe
     this.running = true;
     this.timer = setInterval(() => this.wake(), this.interval);
     // An occurrence that ends frees the way for the next one (overlap: false): plan it at once.
-    this.events = this.eventBus.subscribe((event) => {
+    this.stopListening = this.lifecycle.listen((event) => {
       if (event instanceof ScheduledCommandEvent && event.recurringName !== null) this.wake();
     });
     this.wake();
@@ -101,7 +100,8 @@ export class RecurringMaterializer implements OnApplicationBootstrap, OnModuleDe
   async onModuleDestroy(): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
-    this.events?.unsubscribe();
+    this.stopListening?.();
+    this.stopListening = undefined;
     await this.passing;
   }
 

@@ -5,8 +5,8 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { EventBus } from '@nestjs/cqrs';
 import { Clock } from '../clock.js';
+import { LifecycleEvents } from '../events/lifecycle-events.js';
 import { SCHEDULED_COMMANDS_RESOLVED_OPTIONS } from '../scheduled-commands.constants.js';
 import type { ResolvedScheduledCommandsOptions } from '../scheduled-commands.options.js';
 import type { ScheduledCommandEntry } from '../store/scheduled-command-entry.js';
@@ -82,7 +82,7 @@ export class ScheduledCommandsWorker implements OnApplicationBootstrap, OnModule
   constructor(
     private readonly store: ScheduledCommandStore,
     private readonly runner: CommandRunner,
-    eventBus: EventBus,
+    lifecycle: LifecycleEvents,
     private readonly pollingInterval: PollingInterval,
     private readonly signal: WorkerSignal,
     clock: Clock,
@@ -90,7 +90,7 @@ export class ScheduledCommandsWorker implements OnApplicationBootstrap, OnModule
     private readonly options: ResolvedScheduledCommandsOptions,
   ) {
     this.ledger = new HeldCommands(options.workerId);
-    this.events = new EventPublisher(eventBus, this.logger);
+    this.events = new EventPublisher(lifecycle, this.logger);
     this.writer = new OutcomeWriter(
       store,
       this.ledger,
