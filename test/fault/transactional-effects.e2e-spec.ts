@@ -62,7 +62,8 @@ describe.skipIf(!pgAvailable())(
       await prepareTables(server.url);
       // A short lease: the killed worker's commands are taken over quickly; the restart is shorter.
       const settings = { concurrency: 10, leaseMs: 3_000, pollMs: 200, handlerMs: 30, effects };
-      // The victim kills itself at the start of its 105th handler, so it always holds commands then.
+      // The victim kills itself in its 105th handler once its effect row is written: it always holds
+      // commands then, and that one's effect is committed (plain) or in its open transaction.
       const [victim, survivor] = await Promise.all([
         cluster.startWorker(`victim-${effects}`, { ...settings, killAtRun: 105 }),
         cluster.startWorker(`survivor-${effects}`, settings),

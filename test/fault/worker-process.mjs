@@ -21,8 +21,9 @@
  *   `fault_effects` before it waits `FAULT_HANDLER_MS`: `plain` on its own (committed at once), or
  *   `transaction` inside `getScheduledCommandContext(command).transaction(...)`, which also completes
  *   the command in that transaction.
- * - `FAULT_KILL_AT_RUN`: the instance sends itself SIGKILL at the start of its n-th handler, right
- *   after logging the start: a crash that is sure to find commands claimed and not finished.
+ * - `FAULT_KILL_AT_RUN`: the instance sends itself SIGKILL in its n-th handler, after logging the
+ *   start and writing the effect row (if any), before the wait: a crash sure to find commands claimed
+ *   and not finished, one of them with its effect written (committed, or in its open transaction).
  * - `FAULT_RECURRING`: JSON options of a recurring schedule `fault-recurring` declared in the module
  *   options; its handler appends `R <id>` per run to `FAULT_RUN_LOG` + `.recurring`.
  *
@@ -99,12 +100,12 @@ class FaultHandler {
     if (!(command instanceof FaultCommand) || !Number.isInteger(command.seq) || !context) {
       throw new Error(`handler received ${JSON.stringify(command)} without a scheduled context`);
     }
-    this.log.started++;
+    const run = ++this.log.started;
     this.log.write(`S ${context.commandId} ${command.seq} ${context.attempt}`);
-    if (this.log.started === killAtRun) process.kill(process.pid, 'SIGKILL');
     const effect = [context.commandId, command.seq, workerId];
     const work = async (manager) => {
       if (effects) await manager.query(INSERT_EFFECT, effect);
+      if (run === killAtRun) process.kill(process.pid, 'SIGKILL');
       if (handlerMs > 0) await new Promise((resolve) => setTimeout(resolve, handlerMs));
       return command.seq;
     };

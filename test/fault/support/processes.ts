@@ -29,7 +29,7 @@ export interface InstanceSettings {
   effects?: 'plain' | 'transaction';
   /** JSON options of the recurring schedule the instance declares (`FAULT_RECURRING`). */
   recurring?: string;
-  /** The instance SIGKILLs itself at the start of its n-th handler (`FAULT_KILL_AT_RUN`). */
+  /** The instance SIGKILLs itself in its n-th handler, after its effect row (`FAULT_KILL_AT_RUN`). */
   killAtRun?: number;
 }
 

@@ -101,7 +101,9 @@ export class ScheduledCommandsHealthIndicator {
     }
 
     const enabled = this.options.enabled;
-    const heartbeatAgeMs = this.worker.heartbeatAge;
+    // Whole milliseconds, compared as reported: the details never show an age at the threshold as down.
+    const age = this.worker.heartbeatAge;
+    const heartbeatAgeMs = age === null ? null : Math.round(age);
     if (enabled && !this.worker.isRunning) failed.push('worker');
     else if (enabled && heartbeatAgeMs !== null && heartbeatAgeMs > maxHeartbeatAgeMs)
       failed.push('heartbeat');
@@ -112,7 +114,7 @@ export class ScheduledCommandsHealthIndicator {
       worker: {
         enabled,
         state: this.worker.state,
-        heartbeatAgeMs: heartbeatAgeMs === null ? null : Math.round(heartbeatAgeMs),
+        heartbeatAgeMs,
         maxHeartbeatAgeMs,
       },
       backlog: { oldestDueAgeMs, maxDueAgeMs },
