@@ -94,14 +94,14 @@ export async function runThroughput(system, store, options) {
   const target = Number(Object.values(await store.query(doneSql))[0]) + count;
 
   // A server database: gated, with the CPU of its server measured (PostgreSQL or MariaDB).
-  const pg = system.db !== 'sqlite';
-  let gate = pg ? await lockGate(system, store) : undefined;
+  const server = system.db !== 'sqlite';
+  let gate = server ? await lockGate(system, store) : undefined;
   let workers = [];
   try {
     const env = {
       ...system.perProcessEnv?.(processes),
       ...workerEnv,
-      ...(pg ? {} : { BENCH_WAIT_GO: '1' }),
+      ...(server ? {} : { BENCH_WAIT_GO: '1' }),
     };
     workers = await spawnAll(
       processes,
@@ -111,19 +111,21 @@ export async function runThroughput(system, store, options) {
           env,
           nodeArgs: nodeArgs?.(i) ?? [],
         }),
-      pg ? 'ready' : 'loaded',
+      server ? 'ready' : 'loaded',
     );
     // Workers that are up (PostgreSQL: waiting at the gate) report their idle memory; their peak
     // counts from here.
-    const idle = pg ? await Promise.all(workers.map((w) => w.request('stats'))) : [];
+    const idle = server ? await Promise.all(workers.map((w) => w.request('stats'))) : [];
     const idleHeap =
-      pg && measureHeap ? await Promise.all(workers.map((w) => w.request('gcHeap'))) : undefined;
-    if (pg) await Promise.all(workers.map((w) => w.request('resetPeak')));
+      server && measureHeap
+        ? await Promise.all(workers.map((w) => w.request('gcHeap')))
+        : undefined;
+    if (server) await Promise.all(workers.map((w) => w.request('resetPeak')));
     // CPU time from here to the end: the workers' own, and their database backends' (PostgreSQL).
     const workerCpu0 = workers.map((w) => cpuMs(w.proc.pid));
     const backendCpu0 = await databaseCpu(system, store);
     let t0;
-    if (pg) {
+    if (server) {
       t0 = await gate.open();
       gate = undefined;
     } else {
@@ -137,7 +139,7 @@ export async function runThroughput(system, store, options) {
       }
     });
     const t1 = await finishedAt(system, store, target);
-    const serverCpu = pg ? cpuBetween(backendCpu0, await databaseCpu(system, store)) : null;
+    const serverCpu = cpuBetween(backendCpu0, await databaseCpu(system, store));
     const workerCpu1 = workers.map((w) => cpuMs(w.proc.pid));
     const stats = await Promise.all(workers.map((w) => w.request('stats')));
     const endHeap = idleHeap
@@ -150,7 +152,7 @@ export async function runThroughput(system, store, options) {
         ? await Promise.all(workers.map((w) => w.request('queryCounts')))
         : undefined;
     const firstStart = Math.min(...stats.map((s) => s.firstStart ?? Infinity));
-    if (!pg) t0 = firstStart;
+    if (!server) t0 = firstStart;
     const ms = t1 - t0;
     const cold = {
       system: system.id,
@@ -170,7 +172,7 @@ export async function runThroughput(system, store, options) {
       // CPU microseconds per job: worker processes, and the PostgreSQL backends serving the database
       // (MariaDB: the whole server process). (SQLite: the workers start their applications inside
       // the measured time, so none is given.)
-      workerCpuUsPerJob: pg ? usPerJob(workerCpu0, workerCpu1, count) : null,
+      workerCpuUsPerJob: server ? usPerJob(workerCpu0, workerCpu1, count) : null,
       databaseCpuUsPerJob: serverCpu === null ? null : round((serverCpu * 1000) / count, 0),
       idleRssMb: idle.map((s) => round(s.rss / 1e6, 0)),
       peakRssMb: stats.map((s) => round(s.peakRss / 1e6, 0)),
@@ -208,7 +210,7 @@ export const WARM_GATE_HOLD_MS = 2_500;
  * handler start after it.
  */
 async function warmRound(system, store, workers, count) {
-  const pg = system.db !== 'sqlite';
+  const server = system.db !== 'sqlite';
   const doneSql = system.doneSql;
   // Read once the jobs are in (some figures count the jobs left), in the transaction that inserted
   // them, before any worker can see them.
@@ -221,7 +223,7 @@ async function warmRound(system, store, workers, count) {
   let t0;
   let workerCpu0;
   let backendCpu0 = null;
-  if (pg) {
+  if (server) {
     // MariaDB: under LOCK TABLES a statement may name the locked table once only, so the figure
     // (which names it twice) is read before: nothing is due or running then, and the jobs the gate
     // inserts are all due now, so the figure is back at that value once they are all finished.
@@ -252,10 +254,10 @@ async function warmRound(system, store, workers, count) {
   }
   await allStarted(workers, handled0 + count);
   const t1 = await finishedAt(system, store, target);
-  const serverCpu = pg ? cpuBetween(backendCpu0, await databaseCpu(system, store)) : null;
+  const serverCpu = cpuBetween(backendCpu0, await databaseCpu(system, store));
   const workerCpu1 = workers.map((w) => cpuMs(w.proc.pid));
   const stats = await Promise.all(workers.map((w) => w.request('stats')));
-  if (!pg) t0 = Math.min(...stats.map((s) => s.firstStart ?? Infinity));
+  if (!server) t0 = Math.min(...stats.map((s) => s.firstStart ?? Infinity));
   const ms = t1 - t0;
   return {
     count,

@@ -54,8 +54,6 @@ export async function lockMysqlTable(url, table) {
   const connection = await mysql.createConnection({ uri: url });
   await connection.query(`LOCK TABLES ${table} WRITE`);
   return {
-    /** The connection holding the lock (`query(sql)`: its first row). */
-    query: (sql) => firstRow(connection, sql),
     /** Inserts jobs while the lock is held (see {@link insertJobsMysql}). */
     insertJobs: (options) => insertJobsMysql(connection, options),
     async open() {

@@ -39,6 +39,12 @@ export function ratio(value, base) {
   return `${(value / base).toFixed(2)}×`;
 }
 
+/** The jobs/s of each run of a measurement, `20,000, 21,500, …`. */
+export const runRates = (runs) => runs.map((x) => fmt(x.perSecond)).join(', ');
+
+/** CPU µs per job of a measurement's median (or of one run), `worker + database`. */
+export const cpuPerJob = (m) => `${m.workerCpuUsPerJob ?? '—'} + ${m.databaseCpuUsPerJob ?? '—'}`;
+
 /** Prints a table (see {@link renderTable}) and returns its text. */
 export function printTable(title, columns, rows, notes = []) {
   const text = renderTable(title, columns, rows, notes);

@@ -10,7 +10,7 @@
 import { withClient } from '../lib/db.mjs';
 import { insertJobsPg } from '../lib/job-sql.mjs';
 import { compareTables, round } from '../lib/measure.mjs';
-import { fmt, printTable } from '../lib/report.mjs';
+import { fmt, printTable, runRates } from '../lib/report.mjs';
 import { OURS, SYSTEMS } from '../lib/systems.mjs';
 
 const DAY = 86_400_000;
@@ -131,7 +131,7 @@ export async function backlog(ctx) {
       ? [
           fmt(r.empty.warm.median.perSecond),
           fmt(r.backlog.warm.median.perSecond),
-          `${r.empty.warm.runs.map((x) => fmt(x.perSecond)).join(', ')}; ${r.backlog.warm.runs.map((x) => fmt(x.perSecond)).join(', ')}`,
+          `${runRates(r.empty.warm.runs)}; ${runRates(r.backlog.warm.runs)}`,
           `${(r.warmSlowdown * 100).toFixed(1)} %`,
         ]
       : [];
@@ -151,9 +151,9 @@ export async function backlog(ctx) {
     rows.map((r) => [
       r.label,
       fmt(r.empty.median.perSecond),
-      r.empty.runs.map((x) => fmt(x.perSecond)).join(', '),
+      runRates(r.empty.runs),
       fmt(r.backlog.median.perSecond),
-      r.backlog.runs.map((x) => fmt(x.perSecond)).join(', '),
+      runRates(r.backlog.runs),
       `${(r.slowdown * 100).toFixed(1)} %`,
       ...warmCells(r),
       r.inserted.databaseSize,

@@ -11,7 +11,7 @@
 import { withClient } from '../lib/db.mjs';
 import { explainClaim } from './backlog.mjs';
 import { compareTables, round } from '../lib/measure.mjs';
-import { fmt, printTable } from '../lib/report.mjs';
+import { cpuPerJob, fmt, printTable, runRates } from '../lib/report.mjs';
 import { OURS, SYSTEMS } from '../lib/systems.mjs';
 import { indexSizes, mb, statsDelta, tableStats } from '../lib/table-stats.mjs';
 
@@ -143,11 +143,11 @@ export async function largeTable(ctx) {
   const line = (name, r) => [
     name,
     fmt(r.median.perSecond),
-    r.runs.map((x) => fmt(x.perSecond)).join(', '),
-    `${r.median.workerCpuUsPerJob ?? '—'} + ${r.median.databaseCpuUsPerJob ?? '—'}`,
+    runRates(r.runs),
+    cpuPerJob(r.median),
     fmt(r.warm.median.perSecond),
-    r.warm.runs.map((x) => fmt(x.perSecond)).join(', '),
-    `${r.warm.median.workerCpuUsPerJob ?? '—'} + ${r.warm.median.databaseCpuUsPerJob ?? '—'}`,
+    runRates(r.warm.runs),
+    cpuPerJob(r.warm.median),
   ];
   const slowdown = round(1 - full.median.perSecond / empty.median.perSecond, 4);
   const warmSlowdown = round(1 - full.warm.median.perSecond / empty.warm.median.perSecond, 4);

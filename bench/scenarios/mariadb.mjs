@@ -12,18 +12,13 @@
 import { insertJobsMysql, withMysql } from '../lib/mysql.mjs';
 import { compareTables, measureThroughput, round } from '../lib/measure.mjs';
 import { sleep } from '../lib/processes.mjs';
-import { fmt, printTable, ratio } from '../lib/report.mjs';
+import { cpuPerJob, fmt, printTable, ratio, runRates } from '../lib/report.mjs';
 import { OURS, SYSTEMS, freshStore, workerProcess } from '../lib/systems.mjs';
 import { insertBacklog } from './backlog.mjs';
 import { dueNowLatency, futureJobs, LATENCY_SEQ } from './timing.mjs';
 
 const DAY = 86_400_000;
 const IDS = ['ours-pg', 'ours-mariadb'];
-
-/** `20,000` jobs/s runs, `5,100, 5,300, ...`. */
-const runList = (runs) => runs.map((x) => fmt(x.perSecond)).join(', ');
-/** `worker + database` CPU µs per job. */
-const cpu = (m) => `${m.workerCpuUsPerJob ?? '—'} + ${m.databaseCpuUsPerJob ?? '—'}`;
 
 /** Our backlog on MariaDB: due one day from now, then one every 2 s; then `ANALYZE TABLE`. */
 async function insertMysqlBacklog(url, count) {
@@ -147,12 +142,12 @@ export async function mariadb(ctx) {
         r.processes,
         fmt(r.median.perSecond),
         ratio(r.median.perSecond, pgRow(r.processes).median.perSecond),
-        runList(r.runs),
-        cpu(r.median),
+        runRates(r.runs),
+        cpuPerJob(r.median),
         fmt(r.warm.median.perSecond),
         ratio(r.warm.median.perSecond, pgRow(r.processes).warm.median.perSecond),
-        runList(r.warm.runs),
-        cpu(r.warm.median),
+        runRates(r.warm.runs),
+        cpuPerJob(r.warm.median),
       ]),
       [
         `Both: ${SYSTEMS['ours-mariadb'].config}; timed as in scenario 1 (MariaDB's start gate: LOCK TABLES scheduled_commands WRITE).`,
@@ -200,9 +195,9 @@ export async function mariadb(ctx) {
       backlog.map((r) => [
         r.label,
         fmt(r.empty.median.perSecond),
-        runList(r.empty.runs),
+        runRates(r.empty.runs),
         fmt(r.backlog.median.perSecond),
-        runList(r.backlog.runs),
+        runRates(r.backlog.runs),
         `${(r.slowdown * 100).toFixed(1)} %`,
         `${fmt(r.inserted.insertMs / 1000, 1)} + ${fmt(r.inserted.vacuumMs / 1000, 1)}`,
         r.inserted.databaseSize,

@@ -16,7 +16,7 @@
  */
 import path from 'node:path';
 import { measureThroughput } from '../lib/measure.mjs';
-import { fmt, printTable, ratio, RESULTS_DIR } from '../lib/report.mjs';
+import { cpuPerJob, fmt, printTable, ratio, RESULTS_DIR, runRates } from '../lib/report.mjs';
 import { SYSTEMS } from '../lib/systems.mjs';
 
 const VARIANTS = [
@@ -79,15 +79,13 @@ export async function telemetry(ctx) {
       r.label,
       fmt(r.median.perSecond),
       ratio(r.median.perSecond, offOf(r).median.perSecond),
-      r.runs.map((x) => fmt(x.perSecond)).join(', '),
-      `${r.median.workerCpuUsPerJob ?? '—'} + ${r.median.databaseCpuUsPerJob ?? '—'}`,
+      runRates(r.runs),
+      cpuPerJob(r.median),
       r.warm ? fmt(r.warm.median.perSecond) : '—',
       r.warm && offOf(r).warm
         ? ratio(r.warm.median.perSecond, offOf(r).warm.median.perSecond)
         : '—',
-      r.warm
-        ? `${r.warm.median.workerCpuUsPerJob ?? '—'} + ${r.warm.median.databaseCpuUsPerJob ?? '—'}`
-        : '—',
+      r.warm ? cpuPerJob(r.warm.median) : '—',
     ]),
     [
       'Targets: under 2 % below "off" with no SDK, under 10 % with the SDK and tracing on. On a shared 2-core machine, differences of a few percent are within the noise of one run.',

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { measureThroughput, WARM_GATE_HOLD_MS } from '../lib/measure.mjs';
-import { fmt, printTable, ratio, RESULTS_DIR } from '../lib/report.mjs';
+import { cpuPerJob, fmt, printTable, ratio, RESULTS_DIR, runRates } from '../lib/report.mjs';
 import { PGBOSS, SYSTEMS } from '../lib/systems.mjs';
 
 /** @param {object} ctx `{ serverUrl, quick, profile }` */
@@ -81,14 +81,14 @@ export async function throughput(ctx) {
       r.processes,
       fmt(r.median.perSecond),
       ratio(r.median.perSecond, base(r)),
-      r.runs.map((x) => fmt(x.perSecond)).join(', '),
+      runRates(r.runs),
       r.median.workerCpuUsPerJob === null
         ? '—'
         : `${r.median.workerCpuUsPerJob} + ${r.median.databaseCpuUsPerJob ?? '—'}`,
       fmt(r.warm.median.perSecond),
       ratio(r.warm.median.perSecond, warmBase(r)),
-      r.warm.runs.map((x) => fmt(x.perSecond)).join(', '),
-      `${r.warm.median.workerCpuUsPerJob ?? '—'} + ${r.warm.median.databaseCpuUsPerJob ?? '—'}`,
+      runRates(r.warm.runs),
+      cpuPerJob(r.warm.median),
       Math.max(...r.median.peakRssMb, ...r.warm.median.peakRssMb),
     ]),
     [

@@ -9,7 +9,15 @@
  */
 import { measureThroughput } from '../lib/measure.mjs';
 import { sleep } from '../lib/processes.mjs';
-import { fmt, percentile, printTable, ratio, summary } from '../lib/report.mjs';
+import {
+  cpuPerJob,
+  fmt,
+  percentile,
+  printTable,
+  ratio,
+  runRates,
+  summary,
+} from '../lib/report.mjs';
 import { freshStore, SYSTEMS, workerProcess } from '../lib/systems.mjs';
 
 const LATENCY_SEQ = 5_000_000;
@@ -146,13 +154,13 @@ export async function transactions(ctx) {
       handler,
       fmt(r.median.perSecond),
       ratio(r.median.perSecond, throughput.plain.median.perSecond),
-      r.runs.map((x) => fmt(x.perSecond)).join(', '),
+      runRates(r.runs),
       system === 'ours-pg'
         ? `${r.median.workerCpuUsPerJob} + ${r.median.databaseCpuUsPerJob}`
         : '—',
       fmt(r.warm.median.perSecond),
       ratio(r.warm.median.perSecond, throughput.plain.warm.median.perSecond),
-      `${r.warm.median.workerCpuUsPerJob ?? '—'} + ${r.warm.median.databaseCpuUsPerJob ?? '—'}`,
+      cpuPerJob(r.warm.median),
     ]),
   );
   const throughputTable = printTable(

@@ -185,7 +185,7 @@ export class FaultProcess {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      this.child.kill('SIGKILL');
+      void this.kill();
     }, timeoutMs);
     const exit = await this.exited;
     clearTimeout(timer);

@@ -75,9 +75,9 @@ export function findConditions(
   filter: ScheduledCommandFilter,
   partialTypeIndex: boolean,
 ): { parts: string[]; params: unknown[] } {
-  const whole = filterCondition(filter, 1);
   const f = parseFilter(filter);
   if (!partialTypeIndex || f.commandType === null || f.statuses?.length === 0) {
+    const whole = filterCondition(filter, 1);
     return { parts: [whole.sql], params: whole.params };
   }
   const { sql, params } = filterCondition({ ...filter, status: undefined }, 1);

@@ -27,9 +27,8 @@ export { AddRecurringTraceContextSqlite1769000000000 } from './1769000000000-add
 
 /**
  * The migrations that create the scheduled-commands schema for a DataSource type, in order (the
- * table, then the trace-context column, then the recurring schedules, then the command-type index, then the recurring
- * schedules' trace-context column),
- * to spread into the DataSource's `migrations`:
+ * table, then the trace-context column, then the recurring schedules, then the command-type index,
+ * then the recurring schedules' trace-context column), to spread into the DataSource's `migrations`:
  *
  * ```ts
  * new DataSource({ type: 'postgres', url, entities: [...], migrations: [...myMigrations, ...scheduledCommandsMigrations('postgres')] })
